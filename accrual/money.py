@@ -1,0 +1,86 @@
+"""Money at the table boundary: Decimal(18, 2) columns ↔ int64 fen arrays, and rates ↔ scaled ints.
+
+An Arrow Decimal128 value is a little-endian 128-bit integer of the unscaled amount, so an int64
+fen array becomes a Decimal(18, 2) column by writing each value with its sign word beside it —
+no Python loop, and the kernels write that layout directly (`new_money`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from accrual.kernels.amortize import RATE_SCALE
+
+MONEY = pa.decimal128(18, 2)
+MONEY_DTYPE = pl.Decimal(18, 2)
+MAX_FEN = 10**16 - 1  # Decimal(18, 2) holds 16 digits before the point
+
+
+def new_money(rows: int) -> np.ndarray:
+    """An uninitialised (rows, 2) int64 buffer in Decimal128 layout, for a kernel to fill."""
+    return np.empty((rows, 2), dtype=np.int64)
+
+
+def money_array(buffer: np.ndarray) -> pa.Array:
+    """Zero-copy Decimal(18, 2) Arrow array over a filled (rows, 2) int64 buffer."""
+    return pa.Array.from_buffers(MONEY, buffer.shape[0], [None, pa.py_buffer(buffer)])
+
+
+def fen_to_money(fen: np.ndarray) -> pa.Array:
+    """Decimal(18, 2) Arrow array from int64 fen."""
+    buffer = new_money(fen.shape[0])
+    buffer[:, 0] = fen
+    buffer[:, 1] = fen >> 63
+    return money_array(buffer)
+
+
+def _half_up_div(values: np.ndarray, divisor: int) -> np.ndarray:
+    """values / divisor rounded half away from zero, exactly, in int64."""
+    magnitude = np.abs(values)
+    q, r = np.divmod(magnitude, divisor)
+    q += 2 * r >= divisor
+    return np.where(values < 0, -q, q)
+
+
+def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan.
+
+    Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
+    tie it was written as; then half-up. Nulls become 0 (the caller checks them separately).
+    `overflow` flags values that do not fit Decimal(18, 2).
+    """
+    dtype = series.dtype
+    n = series.len()
+    if isinstance(dtype, pl.Decimal):
+        arrow = series.to_arrow().cast(pa.decimal128(38, dtype.scale or 0))
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + n))
+        low = words[2 * arrow.offset :: 2]
+        high = words[2 * arrow.offset + 1 :: 2]
+        overflow = high != (low >> 63)
+        scale = dtype.scale or 0
+        fen = low * 10 ** (2 - scale) if scale <= 2 else _half_up_div(low, 10 ** (scale - 2))
+    elif dtype.is_float():
+        cents = np.round(series.fill_null(0).to_numpy().astype(np.float64) * 100.0, 6)
+        overflow = ~(np.abs(cents) <= MAX_FEN)  # also flags NaN and infinities
+        cents = np.where(overflow, 0.0, cents)
+        fen = (np.sign(cents) * np.floor(np.abs(cents) + 0.5)).astype(np.int64)
+    elif dtype.is_integer():
+        yuan = series.fill_null(0).to_numpy().astype(np.int64)
+        overflow = np.abs(yuan) > MAX_FEN // 100
+        fen = np.where(overflow, 0, yuan) * 100
+    else:
+        raise TypeError(f"money column {series.name!r} must be Decimal, float or integer, not {dtype}")
+    fen = np.where(overflow, 0, fen)
+    return np.ascontiguousarray(fen, dtype=np.int64), overflow | (np.abs(fen) > MAX_FEN)
+
+
+def to_rate(series: pl.Series) -> np.ndarray:
+    """A rate column (fraction: 0.0005 = 0.05%) as int64 scaled by RATE_SCALE; NaN → -1 (rejected)."""
+    values = series.cast(pl.Float64).fill_null(0.0).to_numpy()
+    scaled = np.rint(values * RATE_SCALE)
+    bad = ~np.isfinite(scaled) | (np.abs(scaled) > 2**62)
+    return np.where(bad, -1, scaled).astype(np.int64)

@@ -1,0 +1,391 @@
+"""Table schemas, parameter resolution and validation.
+
+A loans table has one row per loan. Every loan parameter may be a column (per loan) or a keyword
+(for the whole call); where both are given, the column wins and the keyword fills its nulls.
+
+| column | type | default | meaning |
+|---|---|---|---|
+| `loan_id` | any (unique) | — | the loan's identifier |
+| `principal` | money | — | amount disbursed |
+| `annual_rate` / `daily_rate` | fraction | — | contract rate; one of the two per loan |
+| `term` | int | — | number of months, or days when `term_unit="day"` |
+| `disbursed_on` | date | — | disbursement day (accrues interest: 算头不算尾) |
+| `method` | `Method` | equal_installment | repayment method |
+| `term_unit` | `TermUnit` | month | `day` means one payment `term` days after disbursement |
+| `first_due_on` | date | one month after disbursement | first due date; its day of month is kept |
+| `day_count` | `DayCount` | ACT/360 | days in a period and in a year |
+| `interest_basis` | `InterestBasis` | daily | by the day, or annual/12 per month |
+| `rounding` | `Rounding` | half_up | rounding of every posted amount |
+| `installment_multiple` | money | 0 (the fen) | the fixed installment is rounded to a multiple of this (1 = whole yuan) |
+| `installment_fee_rate` | fraction | 0 | fee per period = rate × original principal (column `fee`) |
+| `upfront_fee_rate` | fraction | 0 | fee taken at disbursement (kept for the APR) |
+| `interest_free_days` | int | 0 | the first days from disbursement accrue nothing |
+
+Servicing parameters (`penalty_rate`, `grace_days`, `late_fee_rate`, …) are accepted as keywords
+so product presets can be passed to every verb; `schedule` does not use them.
+
+A schedule has one row per installment: `loan_id, period, due_on, payment, principal, interest,
+fee, balance`, money as Decimal(18, 2); `payment = principal + interest + fee` and `balance` is the
+principal remaining after the installment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from accrual.conventions import (
+    Convention,
+    DayCount,
+    InterestBasis,
+    Method,
+    Rounding,
+    TermUnit,
+    normalise,
+)
+from accrual.kernels.amortize import RATE_SCALE
+from accrual.kernels.dates import NO_DATE
+from accrual.money import to_fen, to_rate
+
+ENUMS: dict[str, type[Convention]] = {
+    "method": Method,
+    "term_unit": TermUnit,
+    "day_count": DayCount,
+    "interest_basis": InterestBasis,
+    "rounding": Rounding,
+}
+DEFAULTS: dict[str, Any] = {
+    "method": Method.EQUAL_INSTALLMENT,
+    "term_unit": TermUnit.MONTH,
+    "day_count": DayCount.ACT_360,
+    "interest_basis": InterestBasis.DAILY,
+    "rounding": Rounding.HALF_UP,
+    "installment_multiple": 0,
+    "installment_fee_rate": 0.0,
+    "upfront_fee_rate": 0.0,
+    "interest_free_days": 0,
+}
+REQUIRED = ("principal", "term", "disbursed_on")
+LOAN_PARAMETERS = frozenset(
+    {*REQUIRED, *DEFAULTS, "annual_rate", "daily_rate", "first_due_on"}
+)
+# Accepted everywhere so a product preset can be splatted into any verb; used by servicing.
+SERVICING_PARAMETERS = frozenset(
+    {
+        "penalty_rate", "penalty_multiplier", "grace_days", "compound", "compound_after_days",
+        "late_fee_rate", "late_fee_after_days", "non_accrual_after_days", "write_off_after_days",
+        "allocation", "prepay", "prepay_fee_rate", "prepay_keeps_fees", "segment",
+    }
+)  # fmt: skip
+MAX_TERM = {TermUnit.MONTH: 1200, TermUnit.DAY: 36_600}
+MAX_DAILY_RATE = 0.01  # SPEC.md section 8: a daily rate of 1% or more is absurd
+MAX_REPORTED_IDS = 10
+
+SCHEDULE_COLUMNS = ("loan_id", "period", "due_on", "payment", "principal", "interest", "fee", "balance")
+REJECT_SCHEMA = {"loan_id": None, "column": pl.String, "rule": pl.String, "value": pl.String}
+
+
+class ValidationError(ValueError):
+    """Bad input: each broken rule with its column and up to 10 offending loan ids.
+
+    `rejects` holds every violation as rows `(loan_id, column, rule, value)`.
+    """
+
+    def __init__(self, message: str, rejects: pl.DataFrame | None = None):
+        super().__init__(message)
+        self.rejects = rejects
+
+
+@dataclass(frozen=True)
+class LoanArrays:
+    """Validated loans as contiguous NumPy columns in kernel units, plus what was rejected."""
+
+    loan_id: pl.Series  # the accepted loans' ids, input dtype
+    principal: np.ndarray  # int64 fen
+    annual_num: np.ndarray  # int64, annual rate × RATE_SCALE
+    term: np.ndarray  # int64
+    term_unit: np.ndarray  # int8
+    disbursed_on: np.ndarray  # int32 days since epoch
+    first_due_on: np.ndarray  # int32, NO_DATE when absent
+    method: np.ndarray  # int8
+    day_count: np.ndarray  # int8
+    interest_basis: np.ndarray  # int8
+    rounding: np.ndarray  # int8
+    installment_multiple: np.ndarray  # int64 fen, >= 1
+    installment_fee_num: np.ndarray  # int64, rate × RATE_SCALE
+    upfront_fee_num: np.ndarray  # int64, rate × RATE_SCALE
+    interest_free_days: np.ndarray  # int64
+    rejects: pl.DataFrame
+
+    def __len__(self) -> int:
+        return self.principal.shape[0]
+
+
+def as_polars(table: Any, what: str = "loans") -> pl.DataFrame:
+    """A polars DataFrame from polars or pyarrow input (zero-copy where Arrow allows)."""
+    if isinstance(table, pl.DataFrame):
+        return table
+    if isinstance(table, pl.LazyFrame):
+        return table.collect()
+    if isinstance(table, pa.Table | pa.RecordBatch):
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+    raise TypeError(f"{what} must be a polars DataFrame or a pyarrow Table, not {type(table).__name__}")
+
+
+def check_keywords(defaults: dict[str, Any]) -> None:
+    unknown = sorted(set(defaults) - LOAN_PARAMETERS - SERVICING_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(LOAN_PARAMETERS | SERVICING_PARAMETERS))
+        raise TypeError(f"unknown parameter(s) {', '.join(unknown)}; known: {known}")
+
+
+class _Checks:
+    """Collects violations (row mask, column, rule) and builds the rejects table."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self.frame = frame
+        self.found: list[tuple[np.ndarray, str, str, pl.Series]] = []
+
+    def add(self, mask: np.ndarray, column: str, rule: str, values: pl.Series | None = None) -> None:
+        if mask.any():
+            if values is None:
+                values = self.frame[column] if column in self.frame.columns else pl.Series([None] * len(mask))
+            self.found.append((mask, column, rule, values))
+
+    def rejected(self) -> np.ndarray:
+        out = np.zeros(self.frame.height, dtype=bool)
+        for mask, *_ in self.found:
+            out |= mask
+        return out
+
+    def table(self) -> pl.DataFrame:
+        ids = self.frame["loan_id"]
+        parts = [
+            pl.DataFrame(
+                {
+                    "loan_id": ids.filter(pl.Series(mask)),
+                    "column": pl.Series([column] * int(mask.sum()), dtype=pl.String),
+                    "rule": pl.Series([rule] * int(mask.sum()), dtype=pl.String),
+                    "value": values.filter(pl.Series(mask)).cast(pl.String),
+                }
+            )
+            for mask, column, rule, values in self.found
+        ]
+        if not parts:
+            return pl.DataFrame(
+                {"loan_id": ids.clear(), **{k: pl.Series([], dtype=v) for k, v in REJECT_SCHEMA.items() if v}}
+            )
+        return pl.concat(parts)
+
+    def message(self, what: str = "loans") -> str:
+        ids = self.frame["loan_id"]
+        lines = [f"{int(self.rejected().sum())} of {self.frame.height} {what} break a rule:"]
+        for mask, column, rule, _ in self.found:
+            bad = ids.filter(pl.Series(mask))
+            shown = ", ".join(repr(x) for x in bad.head(MAX_REPORTED_IDS).to_list())
+            more = f" and {bad.len() - MAX_REPORTED_IDS} more" if bad.len() > MAX_REPORTED_IDS else ""
+            lines.append(f"  column {column!r}: {rule} — {bad.len()} loan(s): {shown}{more}")
+        return "\n".join(lines)
+
+
+def _parameter(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> pl.Series | None:
+    """The column `name` with keyword/default filling its nulls, or None if given nowhere."""
+    fill = defaults.get(name, DEFAULTS.get(name))
+    if isinstance(fill, Convention):
+        fill = fill.canonical
+    if name in frame.columns:
+        column = frame[name]
+        if fill is not None and column.null_count():
+            if name in ENUMS:  # an Enum dtype may not hold the fill's spelling
+                column = column.cast(pl.String)
+            column = column.fill_null(fill)
+        return column
+    if fill is None:
+        return None
+    return pl.repeat(fill, frame.height, eager=True).alias(name)
+
+
+def _enum_codes(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> tuple[np.ndarray, pl.Series | None]:
+    """Codes of an enum parameter; a keyword for the whole call is parsed once (and raises if unknown)."""
+    enum = ENUMS[name]
+    if name not in frame.columns:
+        code = enum.parse(defaults.get(name, DEFAULTS[name]))
+        return np.full(frame.height, int(code), dtype=np.int8), None
+    column = _parameter(frame, name, defaults)
+    assert column is not None
+    return _codes(column, enum), column
+
+
+def _codes(column: pl.Series, enum: type[Convention]) -> np.ndarray:
+    """Enum codes (int8) of a text column, -1 where the text is not a known spelling."""
+    aliases = enum.aliases()
+    if isinstance(column.dtype, pl.Enum):  # map the few categories, then index by physical code
+        categories = column.dtype.categories.to_list()
+        lookup = np.array([_lookup(aliases, c) for c in categories] + [-1], dtype=np.int8)
+        physical = column.to_physical().fill_null(len(categories)).to_numpy()
+        return lookup[physical]
+    if column.dtype.is_integer():  # already codes
+        values = column.fill_null(-1).to_numpy().astype(np.int64)
+        return np.where(np.isin(values, [int(m) for m in enum]), values, -1).astype(np.int8)
+    text = column.cast(pl.String)
+    unique = text.drop_nulls().unique().to_list()
+    mapping = {u: _lookup(aliases, u) for u in unique}
+    return text.replace_strict(mapping, default=-1, return_dtype=pl.Int8).fill_null(-1).to_numpy()
+
+
+def _lookup(aliases: dict[str, Any], text: str) -> int:
+    member = aliases.get(normalise(text))
+    return -1 if member is None else int(member)
+
+
+def _days(column: pl.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(int32 days since epoch, null mask) of a date column."""
+    if column.dtype == pl.Datetime or isinstance(column.dtype, pl.Datetime):
+        column = column.dt.date()
+    if column.dtype != pl.Date:
+        raise ValidationError(f"column {name!r} must be a date, not {column.dtype}")
+    nulls = column.is_null().to_numpy()
+    return column.to_physical().fill_null(NO_DATE).to_numpy().astype(np.int32), nulls
+
+
+def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -> LoanArrays:
+    """Validate a loans table and cast it to kernel arrays (one vectorised pass, reasons per row)."""
+    if errors not in ("raise", "reject"):
+        raise ValueError(f"errors must be 'raise' or 'reject', not {errors!r}")
+    check_keywords(defaults)
+    frame = as_polars(loans)
+    if "loan_id" not in frame.columns:
+        raise ValidationError("column 'loan_id' is missing: every loan needs an identifier")
+    checks = _Checks(frame)
+    n = frame.height
+
+    def get(name: str) -> pl.Series:
+        column = _parameter(frame, name, defaults)
+        if column is None:
+            raise ValidationError(f"column {name!r} is missing and no {name}= keyword was given")
+        return column
+
+    ids = frame["loan_id"]
+    checks.add(ids.is_null().to_numpy(), "loan_id", "required value is missing")
+    checks.add(ids.is_duplicated().to_numpy() & ids.is_not_null().to_numpy(), "loan_id", "duplicate loan_id")
+
+    # Enums first: other rules depend on them.
+    codes = {}
+    for name, enum in ENUMS.items():
+        codes[name], column = _enum_codes(frame, name, defaults)
+        choices = ", ".join(m.canonical for m in enum)
+        checks.add(codes[name] < 0, name, f"unknown {name} (expected one of: {choices})", column)
+
+    principal_col = get("principal")
+    checks.add(principal_col.is_null().to_numpy(), "principal", "required value is missing")
+    principal, overflow = _money(principal_col)
+    checks.add(overflow, "principal", "not a finite amount that fits Decimal(18, 2)")
+    checks.add(~overflow & principal_col.is_not_null().to_numpy() & (principal <= 0), "principal", "must be > 0")
+
+    annual_num = _annual_rate(frame, defaults, codes["day_count"], checks)
+
+    term_col = get("term")
+    if not (term_col.dtype.is_integer() or term_col.dtype.is_float()):
+        raise ValidationError(f"column 'term' must be an integer, not {term_col.dtype}")
+    checks.add(term_col.is_null().to_numpy(), "term", "required value is missing")
+    term_f = term_col.cast(pl.Float64).fill_null(1).to_numpy()
+    checks.add(term_f != np.floor(term_f), "term", "must be a whole number")
+    term = np.clip(np.nan_to_num(term_f, nan=0), -1, 10**6).astype(np.int64)
+    checks.add(term < 1, "term", "must be >= 1", term_col)
+    max_term = np.where(codes["term_unit"] == TermUnit.DAY, MAX_TERM[TermUnit.DAY], MAX_TERM[TermUnit.MONTH])
+    checks.add(term > max_term, "term", "too long (at most 1200 months or 36600 days)", term_col)
+
+    disbursed, disbursed_null = _days(get("disbursed_on"), "disbursed_on")
+    checks.add(disbursed_null, "disbursed_on", "required value is missing")
+    first_due_col = _parameter(frame, "first_due_on", defaults)
+    if first_due_col is None:
+        first_due = np.full(n, NO_DATE, dtype=np.int32)
+    else:
+        first_due, _ = _days(first_due_col, "first_due_on")
+        given = first_due != NO_DATE
+        checks.add(given & ~disbursed_null & (first_due <= disbursed), "first_due_on", "must be after disbursed_on")
+        checks.add(given & (codes["term_unit"] == TermUnit.DAY), "first_due_on", "only for term_unit 'month'")
+
+    multiple, multiple_overflow = _money(get("installment_multiple"))
+    checks.add(multiple_overflow | (multiple < 0), "installment_multiple", "must be >= 0")
+    fee_num = to_rate(get("installment_fee_rate"))
+    checks.add((fee_num < 0) | (fee_num >= RATE_SCALE), "installment_fee_rate", "must be in [0, 1)")
+    upfront_num = to_rate(get("upfront_fee_rate"))
+    checks.add((upfront_num < 0) | (upfront_num >= RATE_SCALE), "upfront_fee_rate", "must be in [0, 1)")
+    free_col = get("interest_free_days")
+    free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+    checks.add(free_days < 0, "interest_free_days", "must be a whole number >= 0", free_col)
+
+    rejected = checks.rejected()
+    if rejected.any() and errors == "raise":
+        raise ValidationError(checks.message(), checks.table())
+    keep = ~rejected
+
+    def ok(values: np.ndarray, dtype: Any) -> np.ndarray:
+        return np.ascontiguousarray(values[keep] if rejected.any() else values, dtype=dtype)
+
+    return LoanArrays(
+        loan_id=ids.filter(pl.Series(keep)) if rejected.any() else ids,
+        principal=ok(principal, np.int64),
+        annual_num=ok(annual_num, np.int64),
+        term=ok(term, np.int64),
+        term_unit=ok(codes["term_unit"], np.int8),
+        disbursed_on=ok(disbursed, np.int32),
+        first_due_on=ok(first_due, np.int32),
+        method=ok(codes["method"], np.int8),
+        day_count=ok(codes["day_count"], np.int8),
+        interest_basis=ok(codes["interest_basis"], np.int8),
+        rounding=ok(codes["rounding"], np.int8),
+        installment_multiple=ok(np.maximum(multiple, 1), np.int64),
+        installment_fee_num=ok(fee_num, np.int64),
+        upfront_fee_num=ok(upfront_num, np.int64),
+        interest_free_days=ok(free_days, np.int64),
+        rejects=checks.table(),
+    )
+
+
+def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        return to_fen(column)
+    except TypeError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _annual_rate(
+    frame: pl.DataFrame, defaults: dict[str, Any], day_count: np.ndarray, checks: _Checks
+) -> np.ndarray:
+    """The annual rate (× RATE_SCALE) of each loan, from `annual_rate` or `daily_rate`."""
+    annual_col = _parameter(frame, "annual_rate", defaults)
+    daily_col = _parameter(frame, "daily_rate", defaults)
+    if annual_col is None and daily_col is None:
+        raise ValidationError("no rate: give column 'annual_rate' or 'daily_rate' (or the keyword)")
+    n = frame.height
+    for column in (annual_col, daily_col):
+        if column is not None and not (column.dtype.is_numeric() or isinstance(column.dtype, pl.Decimal)):
+            raise ValidationError(f"column {column.name!r} must be numeric, not {column.dtype}")
+    has_annual = np.zeros(n, bool) if annual_col is None else annual_col.is_not_null().to_numpy()
+    has_daily = np.zeros(n, bool) if daily_col is None else daily_col.is_not_null().to_numpy()
+    annual = np.zeros(n, np.int64) if annual_col is None else to_rate(annual_col)
+    daily = np.zeros(n, np.int64) if daily_col is None else to_rate(daily_col)
+    year_days = np.where(day_count == DayCount.ACT_365, 365, 360)
+    from_daily = daily * year_days
+    checks.add(~has_annual & ~has_daily, "annual_rate", "required value is missing (or daily_rate)")
+    checks.add(
+        has_annual & has_daily & (annual != from_daily),
+        "daily_rate",
+        "disagrees with annual_rate (daily = annual / year days)",
+        daily_col,
+    )
+    rate = np.where(has_annual, annual, from_daily)
+    rate_col = annual_col if annual_col is not None else daily_col
+    checks.add(rate < 0, "annual_rate" if annual_col is not None else "daily_rate", "must be >= 0", rate_col)
+    too_high = rate >= np.rint(MAX_DAILY_RATE * RATE_SCALE) * year_days
+    checks.add(too_high, "annual_rate" if annual_col is not None else "daily_rate",
+               "absurd: daily rate >= 1%", rate_col)  # fmt: skip
+    return np.maximum(rate, 0)

@@ -1,0 +1,29 @@
+"""Compile policy for every kernel, in one place.
+
+- `cache=True`: compiled machine code is kept beside the sources, so a notebook or CLI pays
+  the compile once per machine, not once per process.
+- `fastmath=False`: never on money; reassociation would change roundings.
+- `error_model="numpy"`: no Python exception checks on integer division; kernels guarantee
+  non-zero denominators themselves (validation rejects the inputs that could make one).
+- `parallel=True` for loan-parallel kernels; `ACCRUAL_PARALLEL=0` turns it off (for profiling
+  or for platforms without a threading layer), `ACCRUAL_NUMBA_CACHE=0` turns caching off.
+"""
+
+import os
+
+from numba import njit
+
+CACHE = os.environ.get("ACCRUAL_NUMBA_CACHE", "1") != "0"
+PARALLEL = os.environ.get("ACCRUAL_PARALLEL", "1") != "0"
+
+_COMMON = {"cache": CACHE, "fastmath": False, "nogil": True, "error_model": "numpy"}
+
+
+def jit(fn):
+    """Compile a scalar helper (inlined into the kernels that call it)."""
+    return njit(**_COMMON)(fn)
+
+
+def parallel_jit(fn):
+    """Compile a loan-parallel kernel: its `prange` loops run on all cores."""
+    return njit(parallel=PARALLEL, **_COMMON)(fn)

@@ -1,0 +1,72 @@
+"""Scalar kernels against Python's own calendar and big integers."""
+
+import calendar
+import datetime as dt
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accrual.kernels import dates, daycount, rounding
+from tests.reference import days_30_360, round_money
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def test_civil_round_trip_against_datetime():
+    for days in range(-719_000, 2_900_000, 41):  # years 1 .. 9909, every weekday and month end
+        day = EPOCH + dt.timedelta(days=days)
+        assert dates.civil_from_days(days) == (day.year, day.month, day.day)
+        assert dates.days_from_civil(day.year, day.month, day.day) == days
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31)), st.integers(-600, 600))
+def test_add_months_clips_to_month_end(day, months):
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    want = dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    assert dates.add_months((day - EPOCH).days, months) == (want - EPOCH).days
+
+
+@given(st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
+def test_30_360_matches_reference(start, end):
+    assert daycount.days_30_360((start - EPOCH).days, (end - EPOCH).days) == days_30_360(start, end)
+
+
+def test_day_counts():
+    jan31, feb29, mar31 = ((dt.date(2024, m, d) - EPOCH).days for m, d in ((1, 31), (2, 29), (3, 31)))
+    assert daycount.day_count_days(jan31, mar31, daycount.ACT_360) == 60
+    assert daycount.day_count_days(jan31, feb29, daycount.THIRTY_360) == 29
+    assert daycount.day_count_days(mar31, jan31, daycount.ACT_365) == 0
+    assert [daycount.year_days(c) for c in (daycount.ACT_360, daycount.ACT_365, daycount.THIRTY_360)] == [360, 365, 360]
+
+
+MODES = {rounding.HALF_UP: "half_up", rounding.HALF_EVEN: "half_even"}
+
+
+@given(
+    st.integers(-(10**9), 10**9),
+    st.integers(0, 4 * 10**11),
+    st.integers(0, 50_000),
+    st.integers(1, 5 * 10**15),
+    st.sampled_from(list(MODES)),
+)
+def test_mul_div_round_is_exact(a, b, c, den, mode):
+    exact = Fraction(a * b * c, den)
+    if abs(exact) < 2**52:
+        want = round_money(exact, MODES[mode], quantum=1)
+        assert rounding.mul_div_round(a, b, c, den, mode) == want
+
+
+@given(st.integers(-(2**62), 2**62), st.integers(1, 2**40), st.sampled_from(list(MODES)))
+def test_div_round_is_exact(num, den, mode):
+    assert rounding.div_round(num, den, mode) == round_money(Fraction(num, den), MODES[mode], quantum=1)
+
+
+def test_ties():
+    assert [rounding.div_round(n, 2, rounding.HALF_UP) for n in (1, 3, -1, -3)] == [1, 2, -1, -2]
+    assert [rounding.div_round(n, 2, rounding.HALF_EVEN) for n in (1, 3, -1, -3)] == [0, 2, 0, -2]
+    assert rounding.round_to_multiple(91650.0, 100, rounding.HALF_UP) == 91700
+    assert rounding.round_to_multiple(91650.0, 100, rounding.HALF_EVEN) == 91600
+    assert np.int64(rounding.round_to_multiple(91649.99, 100, rounding.HALF_UP)) == 91600
