@@ -6,6 +6,7 @@
 """
 
 from accrual.conventions import DayCount, InterestBasis, Method, Rounding, TermUnit
+from accrual.generate import generate
 from accrual.schedule import schedule
 from accrual.schema import ValidationError
 
@@ -16,6 +17,7 @@ __all__ = [
     "Rounding",
     "TermUnit",
     "ValidationError",
+    "generate",
     "schedule",
 ]
 __version__ = "0.1.0"

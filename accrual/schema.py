@@ -194,6 +194,22 @@ class _Checks:
         return "\n".join(lines)
 
 
+def _nulls(column: pl.Series) -> np.ndarray:
+    """Null mask of a column; free when it has none (the count is Arrow metadata)."""
+    if column.null_count() == 0:
+        return np.zeros(column.len(), dtype=bool)
+    return column.is_null().to_numpy()
+
+
+def _duplicated(ids: pl.Series) -> np.ndarray:
+    """Rows whose id occurs more than once; O(n) without hashing for increasing integer ids."""
+    if ids.dtype.is_integer() and ids.null_count() == 0:
+        values = ids.to_numpy()
+        if values.shape[0] < 2 or bool((values[1:] > values[:-1]).all()):
+            return np.zeros(values.shape[0], dtype=bool)
+    return ids.is_duplicated().to_numpy() & ids.is_not_null().to_numpy()
+
+
 def _parameter(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> pl.Series | None:
     """The column `name` with keyword/default filling its nulls, or None if given nowhere."""
     fill = defaults.get(name, DEFAULTS.get(name))
@@ -250,7 +266,7 @@ def _days(column: pl.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
         column = column.dt.date()
     if column.dtype != pl.Date:
         raise ValidationError(f"column {name!r} must be a date, not {column.dtype}")
-    nulls = column.is_null().to_numpy()
+    nulls = _nulls(column)
     return column.to_physical().fill_null(NO_DATE).to_numpy().astype(np.int32), nulls
 
 
@@ -272,8 +288,8 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
         return column
 
     ids = frame["loan_id"]
-    checks.add(ids.is_null().to_numpy(), "loan_id", "required value is missing")
-    checks.add(ids.is_duplicated().to_numpy() & ids.is_not_null().to_numpy(), "loan_id", "duplicate loan_id")
+    checks.add(_nulls(ids), "loan_id", "required value is missing")
+    checks.add(_duplicated(ids), "loan_id", "duplicate loan_id")
 
     # Enums first: other rules depend on them.
     codes = {}
@@ -283,17 +299,18 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
         checks.add(codes[name] < 0, name, f"unknown {name} (expected one of: {choices})", column)
 
     principal_col = get("principal")
-    checks.add(principal_col.is_null().to_numpy(), "principal", "required value is missing")
+    principal_null = _nulls(principal_col)
+    checks.add(principal_null, "principal", "required value is missing")
     principal, overflow = _money(principal_col)
     checks.add(overflow, "principal", "not a finite amount that fits Decimal(18, 2)")
-    checks.add(~overflow & principal_col.is_not_null().to_numpy() & (principal <= 0), "principal", "must be > 0")
+    checks.add(~overflow & ~principal_null & (principal <= 0), "principal", "must be > 0")
 
     annual_num = _annual_rate(frame, defaults, codes["day_count"], checks)
 
     term_col = get("term")
     if not (term_col.dtype.is_integer() or term_col.dtype.is_float()):
         raise ValidationError(f"column 'term' must be an integer, not {term_col.dtype}")
-    checks.add(term_col.is_null().to_numpy(), "term", "required value is missing")
+    checks.add(_nulls(term_col), "term", "required value is missing")
     term_f = term_col.cast(pl.Float64).fill_null(1).to_numpy()
     checks.add(term_f != np.floor(term_f), "term", "must be a whole number")
     term = np.clip(np.nan_to_num(term_f, nan=0), -1, 10**6).astype(np.int64)
@@ -369,8 +386,8 @@ def _annual_rate(
     for column in (annual_col, daily_col):
         if column is not None and not (column.dtype.is_numeric() or isinstance(column.dtype, pl.Decimal)):
             raise ValidationError(f"column {column.name!r} must be numeric, not {column.dtype}")
-    has_annual = np.zeros(n, bool) if annual_col is None else annual_col.is_not_null().to_numpy()
-    has_daily = np.zeros(n, bool) if daily_col is None else daily_col.is_not_null().to_numpy()
+    has_annual = np.zeros(n, bool) if annual_col is None else ~_nulls(annual_col)
+    has_daily = np.zeros(n, bool) if daily_col is None else ~_nulls(daily_col)
     annual = np.zeros(n, np.int64) if annual_col is None else to_rate(annual_col)
     daily = np.zeros(n, np.int64) if daily_col is None else to_rate(daily_col)
     year_days = np.where(day_count == DayCount.ACT_365, 365, 360)

@@ -10,15 +10,13 @@ Interest is then one exact fraction, `balance × annual × weight / (RATE_SCALE 
 rounded once.
 """
 
-import math
-
 import numpy as np
 from numba import prange
 
 from ._config import jit, parallel_jit
-from .dates import NO_DATE, add_months, civil_from_days, month_date
+from .dates import NO_DATE, add_months, civil_from_days, days_in_month, month_cursor, next_month
 from .daycount import day_count_days, year_days
-from .rounding import div_round, mul_div_round, round_to_multiple
+from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
 
 RATE_SCALE = 10**12  # rates are integers: 0.049 → 49_000_000_000
 
@@ -42,16 +40,35 @@ def installment_count(method, term, term_unit):
 
 
 @jit
+def growth_minus_one(m, n):
+    """(1 + m)^n − 1 for m >= 0, by binary powering of the excess over 1.
+
+    (1 + a)(1 + b) − 1 = a + b + ab adds only positive terms, so unlike pow(1 + m, n) − 1 it
+    loses nothing to cancellation for small rates, and costs a few multiplies, not log/exp.
+    """
+    result = 0.0
+    base = m
+    while n > 0:
+        if n & 1:
+            result = result + base + result * base
+        base = 2.0 * base + base * base
+        n >>= 1
+    return result
+
+
+@jit
 def fixed_amount(method, principal, annual_num, periods, multiple, mode):
     """The amount fixed once per loan: the annuity (equal installment) or P/n (equal principal).
 
-    Annuity A = P·m / (1 − (1+m)^−n), m = annual/12, rounded to `multiple` fen; never recomputed.
+    Annuity A = P·m(1+m)^n / ((1+m)^n − 1), m = annual/12, rounded to `multiple` fen; never
+    recomputed.
     """
     if method == EQUAL_INSTALLMENT:
         if annual_num == 0:
             return div_round(principal, periods * multiple, mode) * multiple
         m = annual_num / (RATE_SCALE * 12.0)
-        annuity = principal * m / -math.expm1(-periods * math.log1p(m))
+        excess = growth_minus_one(m, periods)
+        annuity = principal * m * (1.0 + excess) / excess
         return round_to_multiple(annuity, multiple, mode)
     if method == EQUAL_PRINCIPAL:
         return div_round(principal, periods, mode)
@@ -67,15 +84,26 @@ def period_weight(start, end, regular_month, basis, day_count, days_per_year, fr
 
 
 @jit
-def period_step(method, balance, annual_num, weight, days_per_year, fixed, fee, is_last, mode):
+def interest_denominator(annual_num, days_per_year):
+    """(den, annual_num / den): interest = round(balance · annual_num · weight / den), per loan."""
+    den = RATE_SCALE * 12 * days_per_year
+    return den, annual_num / den
+
+
+@jit
+def period_step(method, balance, annual_num, weight, den, ratio, fixed, fee, is_last, mode):
     """One installment: (principal, interest, fee). The last one clears the balance exactly.
 
-    >>> from accrual.kernels.amortize import period_step, EQUAL_PRINCIPAL, RATE_SCALE
-    >>> # 1000.00 at 0.05%/day (annual 18% on ACT/360) for 30 days, P/n = 333.33
-    >>> period_step(EQUAL_PRINCIPAL, 100_000, 18 * RATE_SCALE // 100, 12 * 30, 360, 33_333, 0, False, 0)
+    `den, ratio` come from `interest_denominator` (once per loan).
+
+    >>> from accrual.kernels.amortize import period_step, interest_denominator, EQUAL_PRINCIPAL, RATE_SCALE
+    >>> annual = 18 * RATE_SCALE // 100  # 0.05%/day on ACT/360
+    >>> den, ratio = interest_denominator(annual, 360)
+    >>> # 1000.00 for 30 days, P/n = 333.33
+    >>> period_step(EQUAL_PRINCIPAL, 100_000, annual, 12 * 30, den, ratio, 33_333, 0, False, 0)
     (33333, 1500, 0)
     """
-    interest = mul_div_round(balance, annual_num, weight, RATE_SCALE * 12 * days_per_year, mode)
+    interest = mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
     if is_last:
         principal = balance
     elif method == EQUAL_INSTALLMENT:
@@ -134,8 +162,8 @@ def fill_schedule(
         start = np.int64(disbursed_on[i])
         free_end = start + free_days[i]
         fee = mul_div_round(p0, fee_num[i], 1, RATE_SCALE, mode)
-        # Due date k (0-based) is month_date(anchor_month + k + shift, keep_day): the day of month
-        # of `first_due_on` when given, else of disbursement, clipped to each month's end.
+        # Due date k (0-based) is day `keep_day` (clipped) of month anchor_month + k + shift: the day
+        # of month of `first_due_on` when given, else of disbursement. The month walk starts at k = 1.
         if term_unit[i] == DAY:
             periods = 1
             first_due = start + term[i]
@@ -153,11 +181,17 @@ def fill_schedule(
                 shift = 1
             y, m, keep_day = civil_from_days(first_due if shift == 0 else start)
             anchor_month = y * 12 + m - 1
+        year, month, month_first = month_cursor(anchor_month + 1 + shift)
         fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
+        den, ratio = interest_denominator(annual_num[i], ydays)
         balance = p0
         weight_sum = 0
         for k in range(periods):
-            due = first_due if k == 0 else month_date(anchor_month + k + shift, keep_day)
+            if k == 0:
+                due = first_due
+            else:
+                due = month_first + min(keep_day, days_in_month(year, month)) - 1
+                year, month, month_first = next_month(year, month, month_first)
             regular = not (k == 0 and irregular_first)
             weight = period_weight(start, due, regular, basis[i], dc, ydays, free_end)
             start = due
@@ -168,7 +202,7 @@ def fill_schedule(
                     continue
                 weight = weight_sum
             p, interest, f = period_step(
-                meth, balance, annual_num[i], weight, ydays, fixed, fee, is_last, mode
+                meth, balance, annual_num[i], weight, den, ratio, fixed, fee, is_last, mode
             )
             balance -= p
             out_loan_id[row] = loan_id[i]

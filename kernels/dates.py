@@ -58,3 +58,20 @@ def add_months(days, months):
     """`days` moved by `months` calendar months, keeping its day of month, clipped to month end."""
     year, month, day = civil_from_days(days)
     return month_date(year * 12 + month - 1 + months, day)
+
+
+@jit
+def month_cursor(month_index):
+    """(year, month, day number of the 1st) of month `month_index`: the start of a month walk."""
+    year = month_index // 12
+    month = month_index % 12 + 1
+    return year, month, days_from_civil(year, month, 1)
+
+
+@jit
+def next_month(year, month, first_day):
+    """The cursor one month on: adding the month's length is cheaper than converting a date."""
+    first_day += days_in_month(year, month)
+    if month == 12:
+        return year + 1, 1, first_day
+    return year, month + 1, first_day

@@ -1,0 +1,88 @@
+"""Parquet in and out: streaming record batches, atomic writes.
+
+Outputs are written to a temporary file beside the target and renamed over it only when
+complete, so an interrupted run leaves the previous file intact. Inputs are read file by file
+in record batches (`ParquetFile.iter_batches`), so a book larger than memory streams through
+with bounded memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DEFAULT_BATCH_ROWS = 1_000_000
+
+
+def iter_batches(path: str | os.PathLike[str], batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """The rows of a Parquet file as polars DataFrames of at most `batch_rows` rows."""
+    with pq.ParquetFile(path) as source:
+        for batch in source.iter_batches(batch_size=batch_rows):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame
+
+
+def count_rows(path: str | os.PathLike[str]) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside `path`, renamed over it when the block ends without an error."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class ParquetSink:
+    """Appends DataFrames to one Parquet file, written atomically when closed without error."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self._atomic = atomic_path(path)
+        self._temporary = self._atomic.__enter__()
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._temporary, table.schema)
+        self._writer.write_table(table)
+        self.rows += frame.height
+
+    def close(self, error: BaseException | None = None) -> None:
+        if self._writer is None and error is None:
+            error = ValueError("nothing was written: the file would have no columns")
+        if self._writer is not None:
+            self._writer.close()
+        if error is None:
+            self._atomic.__exit__(None, None, None)
+        elif not self._atomic.__exit__(type(error), error, error.__traceback__):
+            raise error
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        self.close(error)
+
+
+def write_parquet(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write one DataFrame to Parquet atomically."""
+    with atomic_path(path) as temporary:
+        frame.write_parquet(temporary)

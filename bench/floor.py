@@ -1,0 +1,45 @@
+"""The floor (SPEC.md section 9): the least any engine must do to produce a table of this size.
+
+A trivial parallel Numba kernel that reads the same inputs and allocates and writes the same
+number of output bytes, fresh, with no arithmetic worth the name. A job's ratio to the floor,
+measured in the same run, says how close to memory speed it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from accrual.money import new_money
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _write_rows(offsets, loan_id, principal, disbursed_on, out_id, out_period, out_due, m1, m2, m3, m4, m5):
+    for i in prange(offsets.shape[0] - 1):
+        p = principal[i]
+        d = disbursed_on[i]
+        for row in range(offsets[i], offsets[i + 1]):
+            out_id[row] = loan_id[i]
+            out_period[row] = row - offsets[i] + 1
+            out_due[row] = d + 30 * (row - offsets[i] + 1)
+            m1[row, 0] = p
+            m1[row, 1] = 0
+            m2[row, 0] = p
+            m2[row, 1] = 0
+            m3[row, 0] = p
+            m3[row, 1] = 0
+            m4[row, 0] = p
+            m4[row, 1] = 0
+            m5[row, 0] = p
+            m5[row, 1] = 0
+
+
+def schedule_floor(offsets: np.ndarray, loan_id: np.ndarray, principal: np.ndarray, disbursed_on: np.ndarray) -> int:
+    """Allocate and fill a schedule-sized table (int64 id, int32 period, date32, 5 × Decimal128)."""
+    rows = int(offsets[-1])
+    out_id = np.empty(rows, dtype=np.int64)
+    out_period = np.empty(rows, dtype=np.int32)
+    out_due = np.empty(rows, dtype=np.int32)
+    money = [new_money(rows) for _ in range(5)]
+    _write_rows(offsets, loan_id, principal, disbursed_on, out_id, out_period, out_due, *money)
+    return rows * (8 + 4 + 4 + 5 * 16)
