@@ -1,8 +1,8 @@
 """The `accrual` command: the engine's verbs over Parquet files.
 
-    accrual generate -n 1000000 --seed 1 -o loans.parquet
-    accrual schedule loans.parquet -o schedule.parquet [--rejects rejects.parquet] [--method ...]
-    accrual demo
+accrual generate -n 1000000 --seed 1 -o loans.parquet
+accrual schedule loans.parquet -o schedule.parquet [--rejects rejects.parquet] [--method ...]
+accrual demo
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _schedule(args: argparse.Namespace) -> int:
     with ParquetSink(args.out) as out, reject_sink as rejects:
         with tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows) as bar:
             for loans in iter_batches(args.loans, args.batch_rows):
-                if args.rejects:
+                if rejects is not None:
                     table, bad = accrual.schedule(loans, errors="reject", **defaults)
                     rejects.write(bad)  # even when empty: the file gets its columns
                     rejected += bad["loan_id"].n_unique()
@@ -91,7 +91,13 @@ def _empty_schedule() -> pl.DataFrame:
     import datetime as dt
 
     empty = pl.DataFrame(
-        {"loan_id": [0], "principal": [1.0], "annual_rate": [0.0], "term": [1], "disbursed_on": [dt.date(2000, 1, 1)]}
+        {
+            "loan_id": [0],
+            "principal": [1.0],
+            "annual_rate": [0.0],
+            "term": [1],
+            "disbursed_on": [dt.date(2000, 1, 1)],
+        }
     )
     return accrual.schedule(empty).clear()
 
@@ -123,8 +129,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(by_method)
     totals = table.select(pl.col("principal", "interest", "fee", "payment").sum()).row(0)
     print(
-        f"\nTotals: principal {totals[0]:,}  interest {totals[1]:,}  fees {totals[2]:,}  "
-        f"repaid {totals[3]:,}"
+        f"\nTotals: principal {totals[0]:,}  interest {totals[1]:,}  fees {totals[2]:,}  repaid {totals[3]:,}"
     )
     example = _example_loan(loans)
     print(f"\nOne loan: {_describe(example)}")

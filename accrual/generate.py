@@ -28,7 +28,14 @@ import pyarrow as pa
 
 from accrual.money import fen_to_money
 
-PRODUCTS = ["emergency", "weilidai", "credit_line", "installment_plan", "bank_consumer", "small_business"]
+PRODUCTS = [
+    "emergency",
+    "weilidai",
+    "credit_line",
+    "installment_plan",
+    "bank_consumer",
+    "small_business",
+]
 PRODUCT_SHARE = [0.08, 0.35, 0.17, 0.12, 0.18, 0.10]
 SEGMENTS = ["white_collar", "small_business", "blue_collar", "other"]
 SEGMENT_DELINQUENCY = [0.028, 0.047, 0.093, 0.012]

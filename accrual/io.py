@@ -15,13 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 DEFAULT_BATCH_ROWS = 1_000_000
 
 
-def iter_batches(path: str | os.PathLike[str], batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
+def iter_batches(
+    path: str | os.PathLike[str], batch_rows: int = DEFAULT_BATCH_ROWS
+) -> Iterator[pl.DataFrame]:
     """The rows of a Parquet file as polars DataFrames of at most `batch_rows` rows."""
     with pq.ParquetFile(path) as source:
         for batch in source.iter_batches(batch_size=batch_rows):

@@ -43,7 +43,7 @@ def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
     return (table, arrays.rejects) if errors == "reject" else table
 
 
-def _offsets(arrays: LoanArrays) -> np.ndarray:
+def schedule_offsets(arrays: LoanArrays) -> np.ndarray:
     """Row offsets of each loan's installments (Arrow list-offset style)."""
     # the vectorised twin of kernels.amortize.installment_count
     counts = np.where((arrays.method == BULLET) | (arrays.term_unit == DAY), 1, arrays.term)
@@ -53,7 +53,7 @@ def _offsets(arrays: LoanArrays) -> np.ndarray:
 
 
 def _build(arrays: LoanArrays) -> pl.DataFrame:
-    offsets = _offsets(arrays)
+    offsets = schedule_offsets(arrays)
     rows = int(offsets[-1])
     integer_ids = arrays.loan_id.dtype.is_integer()
     ids = arrays.loan_id.cast(pl.Int64).to_numpy() if integer_ids else np.arange(len(arrays))
@@ -81,4 +81,3 @@ def _build(arrays: LoanArrays) -> pl.DataFrame:
     frame = pl.from_arrow(pa.table(columns))
     assert isinstance(frame, pl.DataFrame)
     return frame
-

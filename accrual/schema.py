@@ -70,9 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "interest_free_days": 0,
 }
 REQUIRED = ("principal", "term", "disbursed_on")
-LOAN_PARAMETERS = frozenset(
-    {*REQUIRED, *DEFAULTS, "annual_rate", "daily_rate", "first_due_on"}
-)
+LOAN_PARAMETERS = frozenset({*REQUIRED, *DEFAULTS, "annual_rate", "daily_rate", "first_due_on"})
 # Accepted everywhere so a product preset can be splatted into any verb; used by servicing.
 SERVICING_PARAMETERS = frozenset(
     {
@@ -85,7 +83,16 @@ MAX_TERM = {TermUnit.MONTH: 1200, TermUnit.DAY: 36_600}
 MAX_DAILY_RATE = 0.01  # SPEC.md section 8: a daily rate of 1% or more is absurd
 MAX_REPORTED_IDS = 10
 
-SCHEDULE_COLUMNS = ("loan_id", "period", "due_on", "payment", "principal", "interest", "fee", "balance")
+SCHEDULE_COLUMNS = (
+    "loan_id",
+    "period",
+    "due_on",
+    "payment",
+    "principal",
+    "interest",
+    "fee",
+    "balance",
+)
 REJECT_SCHEMA = {"loan_id": None, "column": pl.String, "rule": pl.String, "value": pl.String}
 
 
@@ -179,7 +186,10 @@ class _Checks:
         ]
         if not parts:
             return pl.DataFrame(
-                {"loan_id": ids.clear(), **{k: pl.Series([], dtype=v) for k, v in REJECT_SCHEMA.items() if v}}
+                {
+                    "loan_id": ids.clear(),
+                    **{k: pl.Series([], dtype=v) for k, v in REJECT_SCHEMA.items() if v},
+                }
             )
         return pl.concat(parts)
 
@@ -215,7 +225,7 @@ def _parameter(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> pl.S
     fill = defaults.get(name, DEFAULTS.get(name))
     if isinstance(fill, Convention):
         fill = fill.canonical
-    if name in frame.columns:
+    if name in frame.columns and frame[name].dtype != pl.Null:  # an all-null column is no column
         column = frame[name]
         if fill is not None and column.null_count():
             if name in ENUMS:  # an Enum dtype may not hold the fill's spelling
@@ -227,7 +237,9 @@ def _parameter(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> pl.S
     return pl.repeat(fill, frame.height, eager=True).alias(name)
 
 
-def _enum_codes(frame: pl.DataFrame, name: str, defaults: dict[str, Any]) -> tuple[np.ndarray, pl.Series | None]:
+def _enum_codes(
+    frame: pl.DataFrame, name: str, defaults: dict[str, Any]
+) -> tuple[np.ndarray, pl.Series | None]:
     """Codes of an enum parameter; a keyword for the whole call is parsed once (and raises if unknown)."""
     enum = ENUMS[name]
     if name not in frame.columns:
@@ -326,8 +338,16 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
     else:
         first_due, _ = _days(first_due_col, "first_due_on")
         given = first_due != NO_DATE
-        checks.add(given & ~disbursed_null & (first_due <= disbursed), "first_due_on", "must be after disbursed_on")
-        checks.add(given & (codes["term_unit"] == TermUnit.DAY), "first_due_on", "only for term_unit 'month'")
+        checks.add(
+            given & ~disbursed_null & (first_due <= disbursed),
+            "first_due_on",
+            "must be after disbursed_on",
+        )
+        checks.add(
+            given & (codes["term_unit"] == TermUnit.DAY),
+            "first_due_on",
+            "only for term_unit 'month'",
+        )
 
     multiple, multiple_overflow = _money(get("installment_multiple"))
     checks.add(multiple_overflow | (multiple < 0), "installment_multiple", "must be >= 0")
@@ -401,7 +421,12 @@ def _annual_rate(
     )
     rate = np.where(has_annual, annual, from_daily)
     rate_col = annual_col if annual_col is not None else daily_col
-    checks.add(rate < 0, "annual_rate" if annual_col is not None else "daily_rate", "must be >= 0", rate_col)
+    checks.add(
+        rate < 0,
+        "annual_rate" if annual_col is not None else "daily_rate",
+        "must be >= 0",
+        rate_col,
+    )
     too_high = rate >= np.rint(MAX_DAILY_RATE * RATE_SCALE) * year_days
     checks.add(too_high, "annual_rate" if annual_col is not None else "daily_rate",
                "absurd: daily rate >= 1%", rate_col)  # fmt: skip

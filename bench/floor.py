@@ -7,10 +7,13 @@ measured in the same run, says how close to memory speed it is.
 
 from __future__ import annotations
 
+__all__ = ["schedule_floor", "schedule_offsets"]
+
 import numpy as np
 from numba import njit, prange
 
 from accrual.money import new_money
+from accrual.schedule import schedule_offsets
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -34,7 +37,9 @@ def _write_rows(offsets, loan_id, principal, disbursed_on, out_id, out_period, o
             m5[row, 1] = 0
 
 
-def schedule_floor(offsets: np.ndarray, loan_id: np.ndarray, principal: np.ndarray, disbursed_on: np.ndarray) -> int:
+def schedule_floor(
+    offsets: np.ndarray, loan_id: np.ndarray, principal: np.ndarray, disbursed_on: np.ndarray
+) -> int:
     """Allocate and fill a schedule-sized table (int64 id, int32 period, date32, 5 × Decimal128)."""
     rows = int(offsets[-1])
     out_id = np.empty(rows, dtype=np.int64)

@@ -142,9 +142,7 @@ def _schedule(loan: Loan) -> list[Installment]:
     if loan.method == "bullet":
         spans = [(loan.disbursed_on, dues[0], 0)]
         spans += [(dues[i - 1], dues[i], i) for i in range(1, n)]
-        years = sum(
-            _period_years(a, b, k, loan, irregular_first, free_end, year_days) for a, b, k in spans
-        )
+        years = sum(_period_years(a, b, k, loan, irregular_first, free_end, year_days) for a, b, k in spans)
         interest = round_money(Fraction(loan.principal) * Fraction(rate) * years, loan.rounding)
         payment = loan.principal + interest + fee
         return [Installment(1, dues[-1], payment, loan.principal, interest, fee, Decimal(0))]
@@ -198,7 +196,13 @@ def loans_from_rows(rows: list[dict]) -> list[Loan]:
     loans = []
     for row in rows:
         kw = {k: v for k, v in row.items() if k in fields and v is not None}
-        for k in ("principal", "annual_rate", "daily_rate", "installment_multiple", "installment_fee_rate"):
+        for k in (
+            "principal",
+            "annual_rate",
+            "daily_rate",
+            "installment_multiple",
+            "installment_fee_rate",
+        ):
             if k in kw:
                 kw[k] = Decimal(str(kw[k]))
         loans.append(Loan(**kw))
@@ -211,5 +215,16 @@ def schedule_rows(rows: list[dict]) -> list[tuple]:
     out = []
     for row, loan in zip(rows, loans_from_rows(rows), strict=True):
         for i in schedule(loan):
-            out.append((row["loan_id"], i.period, i.due_on, i.payment, i.principal, i.interest, i.fee, i.balance))
+            out.append(
+                (
+                    row["loan_id"],
+                    i.period,
+                    i.due_on,
+                    i.payment,
+                    i.principal,
+                    i.interest,
+                    i.fee,
+                    i.balance,
+                )
+            )
     return out

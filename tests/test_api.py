@@ -22,9 +22,20 @@ LOANS = pl.DataFrame(
 
 def test_output_columns_and_types():
     out = ac.schedule(LOANS)
-    assert out.columns == ["loan_id", "period", "due_on", "payment", "principal", "interest", "fee", "balance"]
+    assert out.columns == [
+        "loan_id",
+        "period",
+        "due_on",
+        "payment",
+        "principal",
+        "interest",
+        "fee",
+        "balance",
+    ]
     assert out.schema["due_on"] == pl.Date and out.schema["loan_id"] == pl.Int64
-    assert all(out.schema[c] == pl.Decimal(18, 2) for c in ("payment", "principal", "interest", "fee", "balance"))
+    assert all(
+        out.schema[c] == pl.Decimal(18, 2) for c in ("payment", "principal", "interest", "fee", "balance")
+    )
 
 
 def test_pyarrow_input_gives_the_same_table():

@@ -27,7 +27,21 @@ def test_schedule_rejects_file_reconciles(tmp_path):
     )
     book.write_parquet(loans)
     out, rejects = tmp_path / "s.parquet", tmp_path / "r.parquet"
-    assert main(["schedule", str(loans), "-o", str(out), "--rejects", str(rejects), "--batch-rows", "128"]) == 0
+    assert (
+        main(
+            [
+                "schedule",
+                str(loans),
+                "-o",
+                str(out),
+                "--rejects",
+                str(rejects),
+                "--batch-rows",
+                "128",
+            ]
+        )
+        == 0
+    )
     scheduled = set(pl.read_parquet(out)["loan_id"])
     rejected = set(pl.read_parquet(rejects)["loan_id"])
     assert rejected == {100, 200, 300}

@@ -4,10 +4,10 @@ import doctest
 import importlib
 import pkgutil
 
+import accrual.kernels
 import pytest
 
 import accrual
-import accrual.kernels
 
 MODULES = sorted(
     {f"accrual.{m.name}" for m in pkgutil.iter_modules(accrual.__path__) if m.name != "kernels"}

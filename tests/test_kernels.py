@@ -5,10 +5,10 @@ import datetime as dt
 from fractions import Fraction
 
 import numpy as np
+from accrual.kernels import dates, daycount, rounding
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accrual.kernels import dates, daycount, rounding
 from tests.reference import days_30_360, round_money
 
 EPOCH = dt.date(1970, 1, 1)
@@ -29,7 +29,10 @@ def test_add_months_clips_to_month_end(day, months):
     assert dates.add_months((day - EPOCH).days, months) == (want - EPOCH).days
 
 
-@given(st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
+@given(
+    st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)),
+    st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)),
+)
 def test_30_360_matches_reference(start, end):
     assert daycount.days_30_360((start - EPOCH).days, (end - EPOCH).days) == days_30_360(start, end)
 
@@ -39,7 +42,11 @@ def test_day_counts():
     assert daycount.day_count_days(jan31, mar31, daycount.ACT_360) == 60
     assert daycount.day_count_days(jan31, feb29, daycount.THIRTY_360) == 29
     assert daycount.day_count_days(mar31, jan31, daycount.ACT_365) == 0
-    assert [daycount.year_days(c) for c in (daycount.ACT_360, daycount.ACT_365, daycount.THIRTY_360)] == [360, 365, 360]
+    assert [daycount.year_days(c) for c in (daycount.ACT_360, daycount.ACT_365, daycount.THIRTY_360)] == [
+        360,
+        365,
+        360,
+    ]
 
 
 MODES = {rounding.HALF_UP: "half_up", rounding.HALF_EVEN: "half_even"}

@@ -33,12 +33,16 @@ loan_rows = st.fixed_dictionaries(
 def test_schedule_invariants(rows):
     loans = pl.DataFrame([{"loan_id": i, **r} for i, r in enumerate(rows)])
     out = ac.schedule(loans)
-    per_loan = out.group_by("loan_id").agg(
-        pl.col("principal").sum(),
-        pl.col("balance").last(),
-        pl.col("balance").min().alias("lowest"),
-        pl.len().alias("rows"),
-    ).sort("loan_id")
+    per_loan = (
+        out.group_by("loan_id")
+        .agg(
+            pl.col("principal").sum(),
+            pl.col("balance").last(),
+            pl.col("balance").min().alias("lowest"),
+            pl.len().alias("rows"),
+        )
+        .sort("loan_id")
+    )
     # the strategy's floats are whole fen / 100, so the exact amount is known independently
     assert per_loan["principal"].to_list() == [Decimal(round(r["principal"] * 100)) / 100 for r in rows]
     assert (per_loan["balance"] == 0).all()

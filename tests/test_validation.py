@@ -53,7 +53,10 @@ def test_reject_reconciles(override, column, rule):
 def test_duplicates_reject_every_copy_and_nothing_is_dropped():
     loans = pl.concat([_book({}, {}, {}), _book({})])  # L0 twice
     out, rejects = ac.schedule(loans, errors="reject")
-    assert rejects.filter(pl.col("rule") == "duplicate loan_id")["loan_id"].to_list() == ["L0", "L0"]
+    assert rejects.filter(pl.col("rule") == "duplicate loan_id")["loan_id"].to_list() == [
+        "L0",
+        "L0",
+    ]
     accepted = set(out["loan_id"])
     assert accepted == {"L1", "L2"} and accepted.isdisjoint(rejects["loan_id"])
     assert accepted | set(rejects["loan_id"]) == set(loans["loan_id"])

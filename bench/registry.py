@@ -1,0 +1,19 @@
+"""One registry of public functions → {accrual, reference, peers}: read by the accuracy tests and
+the benchmarks alike, so what is timed is what is checked."""
+
+from __future__ import annotations
+
+import accrual
+from bench import peers
+from tests import reference
+
+COMPARISONS = {
+    "schedule": {
+        "accrual": accrual.schedule,
+        "reference": reference.schedule_rows,
+        "peers": {
+            "numpy": peers.numpy_schedule,
+            "amortization": peers.amortization_schedule,
+        },
+    },
+}
