@@ -47,7 +47,7 @@ def mul_div_round(a, b, c, den, mode):
     """
     negative = (a < 0) ^ (b < 0) ^ (c < 0)
     a, b, c = abs(a), abs(b), abs(c)
-    q = int(math.floor(float(a) * float(b) * float(c) / float(den)))
+    q = math.floor(float(a) * float(b) * float(c) / float(den))
     r = a * b * c - q * den  # exact: the true remainder is small, the wrap-around cancels
     while r < 0:
         q -= 1
