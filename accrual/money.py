@@ -54,9 +54,11 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     dtype = series.dtype
     n = series.len()
     if isinstance(dtype, pl.Decimal):
-        arrow = series.to_arrow().cast(pa.decimal128(38, dtype.scale or 0))
+        arrow = series.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
+        if not pa.types.is_decimal128(arrow.type):  # decimal256 and friends: same values, 128 bits
+            arrow = arrow.cast(pa.decimal128(38, dtype.scale or 0))
         words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + n))
         low = words[2 * arrow.offset :: 2]
         high = words[2 * arrow.offset + 1 :: 2]
@@ -80,7 +82,11 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def to_rate(series: pl.Series) -> np.ndarray:
     """A rate column (fraction: 0.0005 = 0.05%) as int64 scaled by RATE_SCALE; NaN → -1 (rejected)."""
-    values = series.cast(pl.Float64).fill_null(0.0).to_numpy()
-    scaled = np.rint(values * RATE_SCALE)
-    bad = ~np.isfinite(scaled) | (np.abs(scaled) > 2**62)
-    return np.where(bad, -1, scaled).astype(np.int64)
+    if series.dtype != pl.Float64:
+        series = series.cast(pl.Float64)
+    if series.null_count():
+        series = series.fill_null(0.0)
+    scaled = series.to_numpy() * RATE_SCALE
+    np.rint(scaled, out=scaled)
+    scaled[~(np.abs(scaled) <= 2.0**62)] = -1  # NaN, infinities and absurd magnitudes → rejected
+    return scaled.astype(np.int64)
