@@ -78,28 +78,13 @@ def _schedule(args: argparse.Namespace) -> int:
                     table = accrual.schedule(loans, **defaults)
                 out.write(table)
                 bar.update(loans.height)
-        if out.rows == 0:
-            out.write(_empty_schedule())
+        if out.rows == 0 and total == 0:  # no batch at all: the empty schedule still has columns
+            out.write(accrual.schedule(pl.read_parquet(args.loans), **defaults))
     seconds = time.perf_counter() - started
     print(f"{total - rejected:,} loans → {out.rows:,} installments in {seconds:.2f} s; wrote {args.out}")
     if args.rejects:
         print(f"{rejected:,} loans rejected; reasons in {args.rejects}")
     return 0
-
-
-def _empty_schedule() -> pl.DataFrame:
-    import datetime as dt
-
-    empty = pl.DataFrame(
-        {
-            "loan_id": [0],
-            "principal": [1.0],
-            "annual_rate": [0.0],
-            "term": [1],
-            "disbursed_on": [dt.date(2000, 1, 1)],
-        }
-    )
-    return accrual.schedule(empty).clear()
 
 
 def _demo(args: argparse.Namespace) -> int:

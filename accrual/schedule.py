@@ -45,7 +45,7 @@ def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
 
 def schedule_offsets(arrays: LoanArrays) -> np.ndarray:
     """Row offsets of each loan's installments (Arrow list-offset style)."""
-    # the vectorised twin of kernels.amortize.installment_count
+    # one row for a bullet or a day-term loan, else `term` (the kernel's loop runs the same periods)
     counts = np.where((arrays.method == BULLET) | (arrays.term_unit == DAY), 1, arrays.term)
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])

@@ -76,7 +76,7 @@ SERVICING_PARAMETERS = frozenset(
     {
         "penalty_rate", "penalty_multiplier", "grace_days", "compound", "compound_after_days",
         "late_fee_rate", "late_fee_after_days", "non_accrual_after_days", "write_off_after_days",
-        "allocation", "prepay", "prepay_fee_rate", "prepay_keeps_fees", "segment",
+        "allocation", "prepay", "prepay_fee_rate", "prepay_keeps_fees",
     }
 )  # fmt: skip
 MAX_TERM = {TermUnit.MONTH: 1200, TermUnit.DAY: 36_600}

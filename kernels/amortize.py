@@ -32,14 +32,6 @@ DAY = 1
 
 
 @jit
-def installment_count(method, term, term_unit):
-    """Rows a loan has in its schedule: one for a bullet or a day-term loan, else `term`."""
-    if method == BULLET or term_unit == DAY:
-        return 1
-    return term
-
-
-@jit
 def growth_minus_one(m, n):
     """(1 + m)^n − 1 for m >= 0, by binary powering of the excess over 1.
 

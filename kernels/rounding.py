@@ -24,6 +24,23 @@ def _round_quotient(q, r, den, mode):
 
 
 @jit
+def _round_exact(q, numerator, den, mode):
+    """round(numerator / den) given an estimate q within a few units of the true quotient.
+
+    The remainder numerator − q·den is computed in wrapping int64: the true remainder is small,
+    so its value modulo 2**64 is its value, even when the numerator itself overflowed.
+    """
+    r = numerator - q * den
+    while r < 0:
+        q -= 1
+        r += den
+    while r >= den:
+        q += 1
+        r -= den
+    return _round_quotient(q, r, den, mode)
+
+
+@jit
 def div_round(num, den, mode):
     """round(num / den) for integers, den > 0; symmetric around zero.
 
@@ -47,15 +64,7 @@ def mul_div_round(a, b, c, den, mode):
     """
     negative = (a < 0) ^ (b < 0) ^ (c < 0)
     a, b, c = abs(a), abs(b), abs(c)
-    q = math.floor(float(a) * float(b) * float(c) / float(den))
-    r = a * b * c - q * den  # exact: the true remainder is small, the wrap-around cancels
-    while r < 0:
-        q -= 1
-        r += den
-    while r >= den:
-        q += 1
-        r -= den
-    q = _round_quotient(q, r, den, mode)
+    q = _round_exact(math.floor(float(a) * float(b) * float(c) / float(den)), a * b * c, den, mode)
     return -q if negative else q
 
 
@@ -80,15 +89,7 @@ def mul_div_round_ratio(a, b, c, den, ratio, mode):
     frac = y - q
     if TIE_MARGIN < frac < 1.0 - TIE_MARGIN and x < FAST_LIMIT:
         return int(q)
-    q = int(x)
-    r = a * (b * c) - q * den  # exact: the true remainder is small, the wrap-around cancels
-    while r < 0:
-        q -= 1
-        r += den
-    while r >= den:
-        q += 1
-        r -= den
-    return _round_quotient(q, r, den, mode)
+    return _round_exact(int(x), a * (b * c), den, mode)
 
 
 @jit

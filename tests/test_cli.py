@@ -80,3 +80,12 @@ def test_demo_runs_on_the_sample(capsys):
 def test_unknown_verb_is_an_argparse_error():
     with pytest.raises(SystemExit):
         main(["frobnicate"])
+
+
+def test_empty_loans_file_gives_an_empty_schedule_with_columns(tmp_path):
+    loans = tmp_path / "loans.parquet"
+    ac.generate(0).write_parquet(loans)
+    out = tmp_path / "s.parquet"
+    assert main(["schedule", str(loans), "-o", str(out)]) == 0
+    table = pl.read_parquet(out)
+    assert table.height == 0 and table.columns == ac.schedule(ac.generate(3)).columns
