@@ -421,13 +421,8 @@ def _annual_rate(
     )
     rate = np.where(has_annual, annual, from_daily)
     rate_col = annual_col if annual_col is not None else daily_col
-    checks.add(
-        rate < 0,
-        "annual_rate" if annual_col is not None else "daily_rate",
-        "must be >= 0",
-        rate_col,
-    )
+    assert rate_col is not None
+    checks.add(rate < 0, rate_col.name, "must be >= 0", rate_col)
     too_high = rate >= np.rint(MAX_DAILY_RATE * RATE_SCALE) * year_days
-    checks.add(too_high, "annual_rate" if annual_col is not None else "daily_rate",
-               "absurd: daily rate >= 1%", rate_col)  # fmt: skip
+    checks.add(too_high, rate_col.name, "absurd: daily rate >= 1%", rate_col)
     return np.maximum(rate, 0)

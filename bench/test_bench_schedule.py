@@ -7,7 +7,11 @@ Warm-up is on, so compile time is out (it is measured in `bench/peers.py`).
 import pytest
 
 import accrual as ac
-from bench.peers import annuity_book, numpy_schedule
+from bench.peers import annuity_book
+from bench.registry import COMPARISONS
+
+PEERS = COMPARISONS["schedule"]["peers"]
+numpy_schedule = PEERS["numpy"]
 
 
 @pytest.fixture(
@@ -20,7 +24,7 @@ def book(request):
 
 
 def test_schedule(benchmark, book):
-    benchmark.pedantic(ac.schedule, args=(book,), rounds=5, warmup_rounds=1)
+    benchmark.pedantic(COMPARISONS["schedule"]["accrual"], args=(book,), rounds=5, warmup_rounds=1)
 
 
 @pytest.fixture(
@@ -33,7 +37,12 @@ def annuities(request):
 
 
 def test_schedule_annuities(benchmark, annuities):
-    benchmark.pedantic(ac.schedule, args=(annuities,), rounds=5, warmup_rounds=1)
+    benchmark.pedantic(COMPARISONS["schedule"]["accrual"], args=(annuities,), rounds=5, warmup_rounds=1)
+
+
+def test_amortization_peer(benchmark, annuities):
+    sample = annuities.head(2000)  # per-loan Python: a sample keeps the suite short
+    benchmark.pedantic(PEERS["amortization"], args=(sample,), rounds=1, warmup_rounds=0)
 
 
 def test_numpy_peer(benchmark, annuities):

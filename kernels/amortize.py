@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, parallel_jit
-from .dates import NO_DATE, add_months, civil_from_days, days_in_month, month_cursor, next_month
+from .dates import NO_DATE, civil_from_days, clipped_day, month_cursor, month_date, next_month
 from .daycount import day_count_days, year_days
 from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
 
@@ -154,26 +154,28 @@ def fill_schedule(
         start = np.int64(disbursed_on[i])
         free_end = start + free_days[i]
         fee = mul_div_round(p0, fee_num[i], 1, RATE_SCALE, mode)
-        # Due date k (0-based) is day `keep_day` (clipped) of month anchor_month + k + shift: the day
-        # of month of `first_due_on` when given, else of disbursement. The month walk starts at k = 1.
+        # Due dates keep the day of month of `first_due_on` when given, else of disbursement,
+        # clipped to each month's end; from the second one on they come from a month walk.
         if term_unit[i] == DAY:
             periods = 1
             first_due = start + term[i]
             irregular_first = True  # counted by the day
-            anchor_month, keep_day, shift = 0, 0, 0
+            walk_from, keep_day = 0, 0
         else:
             periods = term[i]
+            y, m, d = civil_from_days(start)
+            one_month_on = month_date(y * 12 + m, d)
             if first_due_on[i] != NO_DATE:
                 first_due = np.int64(first_due_on[i])
-                irregular_first = first_due != add_months(start, 1)
-                shift = 0
+                irregular_first = first_due != one_month_on
+                y, m, keep_day = civil_from_days(first_due)
+                walk_from = y * 12 + m  # the month after the first due date
             else:
-                first_due = add_months(start, 1)
+                first_due = one_month_on
                 irregular_first = False
-                shift = 1
-            y, m, keep_day = civil_from_days(first_due if shift == 0 else start)
-            anchor_month = y * 12 + m - 1
-        year, month, month_first = month_cursor(anchor_month + 1 + shift)
+                keep_day = d
+                walk_from = y * 12 + m + 1  # two months after disbursement
+        year, month, month_first = month_cursor(walk_from)
         fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
         den, ratio = interest_denominator(annual_num[i], ydays)
         balance = p0
@@ -182,7 +184,7 @@ def fill_schedule(
             if k == 0:
                 due = first_due
             else:
-                due = month_first + min(keep_day, days_in_month(year, month)) - 1
+                due = clipped_day(year, month, month_first, keep_day)
                 year, month, month_first = next_month(year, month, month_first)
             regular = not (k == 0 and irregular_first)
             weight = period_weight(start, due, regular, basis[i], dc, ydays, free_end)

@@ -46,21 +46,6 @@ def days_in_month(year, month):
 
 
 @jit
-def month_date(month_index, keep_day):
-    """The date on `keep_day` of month `month_index`, clipped to the month's end (Jan 31 → Feb 28/29)."""
-    year = month_index // 12
-    month = month_index % 12 + 1
-    return days_from_civil(year, month, min(keep_day, days_in_month(year, month)))
-
-
-@jit
-def add_months(days, months):
-    """`days` moved by `months` calendar months, keeping its day of month, clipped to month end."""
-    year, month, day = civil_from_days(days)
-    return month_date(year * 12 + month - 1 + months, day)
-
-
-@jit
 def month_cursor(month_index):
     """(year, month, day number of the 1st) of month `month_index`: the start of a month walk."""
     year = month_index // 12
@@ -75,3 +60,23 @@ def next_month(year, month, first_day):
     if month == 12:
         return year + 1, 1, first_day
     return year, month + 1, first_day
+
+
+@jit
+def clipped_day(year, month, first_day, keep_day):
+    """Day `keep_day` of the cursor's month, clipped to the month's end (Jan 31 → Feb 28/29)."""
+    return first_day + min(keep_day, days_in_month(year, month)) - 1
+
+
+@jit
+def month_date(month_index, keep_day):
+    """The date on `keep_day` of month `month_index`, clipped to the month's end."""
+    year, month, first_day = month_cursor(month_index)
+    return clipped_day(year, month, first_day, keep_day)
+
+
+@jit
+def add_months(days, months):
+    """`days` moved by `months` calendar months, keeping its day of month, clipped to month end."""
+    year, month, day = civil_from_days(days)
+    return month_date(year * 12 + month - 1 + months, day)

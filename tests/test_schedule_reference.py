@@ -2,14 +2,15 @@
 
 import pytest
 
-import accrual as ac
+from bench.registry import COMPARISONS
 from tests.loans import as_tuples, random_loans, to_frame
-from tests.reference import schedule_rows
+
+SCHEDULE = COMPARISONS["schedule"]
 
 
 def _compare(rows: list[dict]) -> None:
-    got = as_tuples(ac.schedule(to_frame(rows)))
-    want = schedule_rows(rows)
+    got = as_tuples(SCHEDULE["accrual"](to_frame(rows)))
+    want = SCHEDULE["reference"](rows)
     assert len(got) == len(want)
     mismatched = [(g, w) for g, w in zip(got, want, strict=True) if g != w]
     assert not mismatched, f"{len(mismatched)} rows differ, first: {mismatched[:3]}"
