@@ -5,19 +5,27 @@
 <Method.EQUAL_PRINCIPAL: 1>
 """
 
-from accrual.conventions import DayCount, InterestBasis, Method, Rounding, TermUnit
-from accrual.generate import generate
+from accrual.conventions import Allocation, DayCount, InterestBasis, Method, Prepay, Rounding, TermUnit
+from accrual.eod import Accrual, accrue
+from accrual.generate import generate, generate_payments
+from accrual.presets import presets
 from accrual.schedule import schedule
 from accrual.schema import ValidationError
 
 __all__ = [
+    "Accrual",
+    "Allocation",
     "DayCount",
     "InterestBasis",
     "Method",
+    "Prepay",
     "Rounding",
     "TermUnit",
     "ValidationError",
+    "accrue",
     "generate",
+    "generate_payments",
+    "presets",
     "schedule",
 ]
 __version__ = "0.1.0"

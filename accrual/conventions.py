@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Self
 
-from accrual.kernels import amortize, daycount, rounding
+from accrual.kernels import amortize, daycount, ledger, rounding
 
 
 def normalise(text: str) -> str:
@@ -127,3 +127,35 @@ class Rounding(Convention):
     def _extra_aliases(cls) -> dict[str, str]:
         return {"四舍五入": "HALF_UP", "round_half_up": "HALF_UP", "bankers": "HALF_EVEN",
                 "banker": "HALF_EVEN", "round_half_even": "HALF_EVEN"}  # fmt: skip
+
+
+class Allocation(Convention):
+    """How a payment is spread over unpaid installments (SPEC.md section 4, step 2)."""
+
+    OLDEST_FIRST = ledger.OLDEST_FIRST  # 逐期: each installment in full, penalty → fee → interest → principal
+    BY_KIND = ledger.BY_KIND  # 先罚息后费用再利息最后本金 across every installment
+
+    @classmethod
+    def _extra_aliases(cls) -> dict[str, str]:
+        return {"oldest": "OLDEST_FIRST", "installment": "OLDEST_FIRST", "vertical": "OLDEST_FIRST",
+                "逐期": "OLDEST_FIRST", "kind": "BY_KIND", "horizontal": "BY_KIND"}  # fmt: skip
+
+
+class Prepay(Convention):
+    """What a prepayment shortens: the term (keep the installment) or the installment (keep the term)."""
+
+    REDUCE_TERM = ledger.REDUCE_TERM  # 缩短期限
+    REDUCE_INSTALLMENT = ledger.REDUCE_INSTALLMENT  # 减少月供
+
+    @classmethod
+    def _extra_aliases(cls) -> dict[str, str]:
+        return {"term": "REDUCE_TERM", "缩短期限": "REDUCE_TERM", "installment": "REDUCE_INSTALLMENT",
+                "reduce_payment": "REDUCE_INSTALLMENT", "减少月供": "REDUCE_INSTALLMENT"}  # fmt: skip
+
+
+class Status(Convention):
+    """A loan's servicing status in a book."""
+
+    ACTIVE = ledger.ACTIVE
+    CLOSED = ledger.CLOSED
+    WRITTEN_OFF = ledger.WRITTEN_OFF

@@ -39,11 +39,14 @@ import polars as pl
 import pyarrow as pa
 
 from accrual.conventions import (
+    Allocation,
     Convention,
     DayCount,
     InterestBasis,
     Method,
+    Prepay,
     Rounding,
+    Status,
     TermUnit,
     normalise,
 )
@@ -79,7 +82,7 @@ SERVICING_PARAMETERS = frozenset(
         "allocation", "prepay", "prepay_fee_rate", "prepay_keeps_fees",
     }
 )  # fmt: skip
-MAX_TERM = {TermUnit.MONTH: 1200, TermUnit.DAY: 36_600}
+MAX_TERM = {TermUnit.MONTH: 600, TermUnit.DAY: 18_300}  # 50 years: keeps exact accrual denominators in int64
 MAX_DAILY_RATE = 0.01  # SPEC.md section 8: a daily rate of 1% or more is absurd
 MAX_REPORTED_IDS = 10
 
@@ -127,6 +130,8 @@ class LoanArrays:
     upfront_fee_num: np.ndarray  # int64, rate × RATE_SCALE
     interest_free_days: np.ndarray  # int64
     rejects: pl.DataFrame
+    servicing: dict[str, np.ndarray]  # servicing terms and book state (`accrual.eod`), when asked for
+    kept: np.ndarray  # bool per input row: not rejected
 
     def __len__(self) -> int:
         return self.principal.shape[0]
@@ -152,11 +157,17 @@ def check_keywords(defaults: dict[str, Any]) -> None:
         raise TypeError(f"unknown parameter(s) {', '.join(unknown)}; known: {known}")
 
 
-class _Checks:
-    """Collects violations (row mask, column, rule) and builds the rejects table."""
+class Checks:
+    """Collects violations (row mask, column, rule) and builds the rejects table.
 
-    def __init__(self, frame: pl.DataFrame):
+    Rows are named by `key` (`loan_id`, or `payment_id` for payments); the rejects table always
+    has `loan_id` first, then `key` when it is another column.
+    """
+
+    def __init__(self, frame: pl.DataFrame, key: str = "loan_id", what: str = "loans"):
         self.frame = frame
+        self.key = key
+        self.what = what
         self.found: list[tuple[np.ndarray, str, str, pl.Series]] = []
 
     def add(self, mask: np.ndarray, column: str, rule: str, values: pl.Series | None = None) -> None:
@@ -171,12 +182,15 @@ class _Checks:
             out |= mask
         return out
 
+    def _ids(self) -> dict[str, pl.Series]:
+        names = ["loan_id"] if self.key == "loan_id" else ["loan_id", self.key]
+        return {name: self.frame[name] for name in names}
+
     def table(self) -> pl.DataFrame:
-        ids = self.frame["loan_id"]
         parts = [
             pl.DataFrame(
                 {
-                    "loan_id": ids.filter(pl.Series(mask)),
+                    **{name: ids.filter(pl.Series(mask)) for name, ids in self._ids().items()},
                     "column": pl.Series([column] * int(mask.sum()), dtype=pl.String),
                     "rule": pl.Series([rule] * int(mask.sum()), dtype=pl.String),
                     "value": values.filter(pl.Series(mask)).cast(pl.String),
@@ -187,20 +201,20 @@ class _Checks:
         if not parts:
             return pl.DataFrame(
                 {
-                    "loan_id": ids.clear(),
+                    **{name: ids.clear() for name, ids in self._ids().items()},
                     **{k: pl.Series([], dtype=v) for k, v in REJECT_SCHEMA.items() if v},
                 }
             )
         return pl.concat(parts)
 
-    def message(self, what: str = "loans") -> str:
-        ids = self.frame["loan_id"]
-        lines = [f"{int(self.rejected().sum())} of {self.frame.height} {what} break a rule:"]
+    def message(self) -> str:
+        ids = self.frame[self.key]
+        lines = [f"{int(self.rejected().sum())} of {self.frame.height} {self.what} break a rule:"]
         for mask, column, rule, _ in self.found:
             bad = ids.filter(pl.Series(mask))
             shown = ", ".join(repr(x) for x in bad.head(MAX_REPORTED_IDS).to_list())
             more = f" and {bad.len() - MAX_REPORTED_IDS} more" if bad.len() > MAX_REPORTED_IDS else ""
-            lines.append(f"  column {column!r}: {rule} — {bad.len()} loan(s): {shown}{more}")
+            lines.append(f"  column {column!r}: {rule} — {bad.len()} {self.what[:-1]}(s): {shown}{more}")
         return "\n".join(lines)
 
 
@@ -282,15 +296,24 @@ def _days(column: pl.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
     return column.to_physical().fill_null(NO_DATE).to_numpy().astype(np.int32), nulls
 
 
-def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -> LoanArrays:
-    """Validate a loans table and cast it to kernel arrays (one vectorised pass, reasons per row)."""
+def prepare_loans(
+    loans: Any,
+    defaults: dict[str, Any],
+    errors: str = "raise",
+    servicing: Any = None,
+) -> LoanArrays:
+    """Validate a loans table and cast it to kernel arrays (one vectorised pass, reasons per row).
+
+    `servicing(frame, defaults, columns, checks)`, when given, validates more columns (servicing
+    terms, book state) and returns their arrays, which are kept or rejected with the loans.
+    """
     if errors not in ("raise", "reject"):
         raise ValueError(f"errors must be 'raise' or 'reject', not {errors!r}")
     check_keywords(defaults)
     frame = as_polars(loans)
     if "loan_id" not in frame.columns:
         raise ValidationError("column 'loan_id' is missing: every loan needs an identifier")
-    checks = _Checks(frame)
+    checks = Checks(frame)
     n = frame.height
 
     def get(name: str) -> pl.Series:
@@ -328,7 +351,7 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
     term = np.clip(np.nan_to_num(term_f, nan=0), -1, 10**6).astype(np.int64)
     checks.add(term < 1, "term", "must be >= 1", term_col)
     max_term = np.where(codes["term_unit"] == TermUnit.DAY, MAX_TERM[TermUnit.DAY], MAX_TERM[TermUnit.MONTH])
-    checks.add(term > max_term, "term", "too long (at most 1200 months or 36600 days)", term_col)
+    checks.add(term > max_term, "term", "too long (at most 600 months or 18300 days)", term_col)
 
     disbursed, disbursed_null = _days(get("disbursed_on"), "disbursed_on")
     checks.add(disbursed_null, "disbursed_on", "required value is missing")
@@ -359,6 +382,11 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
     free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
     checks.add(free_days < 0, "interest_free_days", "must be a whole number >= 0", free_col)
 
+    extra: dict[str, np.ndarray] = {}
+    if servicing is not None:
+        extra = servicing(
+            frame, defaults, {"annual_num": annual_num, "disbursed_on": disbursed, **codes}, checks
+        )
     rejected = checks.rejected()
     if rejected.any() and errors == "raise":
         raise ValidationError(checks.message(), checks.table())
@@ -384,6 +412,8 @@ def prepare_loans(loans: Any, defaults: dict[str, Any], errors: str = "raise") -
         upfront_fee_num=ok(upfront_num, np.int64),
         interest_free_days=ok(free_days, np.int64),
         rejects=checks.table(),
+        servicing={name: ok(values, values.dtype) for name, values in extra.items()},
+        kept=keep,
     )
 
 
@@ -395,7 +425,7 @@ def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _annual_rate(
-    frame: pl.DataFrame, defaults: dict[str, Any], day_count: np.ndarray, checks: _Checks
+    frame: pl.DataFrame, defaults: dict[str, Any], day_count: np.ndarray, checks: Checks
 ) -> np.ndarray:
     """The annual rate (× RATE_SCALE) of each loan, from `annual_rate` or `daily_rate`."""
     annual_col = _parameter(frame, "annual_rate", defaults)
@@ -426,3 +456,168 @@ def _annual_rate(
     too_high = rate >= np.rint(MAX_DAILY_RATE * RATE_SCALE) * year_days
     checks.add(too_high, rate_col.name, "absurd: daily rate >= 1%", rate_col)
     return np.maximum(rate, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Servicing: the terms `accrue` reads and the state it keeps in the book.
+
+SERVICING_DEFAULTS: dict[str, Any] = {
+    "penalty_rate": None,  # daily; None: penalty_multiplier × the contract daily rate
+    "penalty_multiplier": 1.5,
+    "grace_days": 0,
+    "compound": True,
+    "compound_after_days": 0,
+    "late_fee_rate": 0.0,
+    "late_fee_after_days": 1,
+    "non_accrual_after_days": 90,
+    "write_off_after_days": None,  # None: never
+    "allocation": Allocation.OLDEST_FIRST,
+    "prepay": Prepay.REDUCE_TERM,
+    "prepay_fee_rate": 0.0,
+    "prepay_keeps_fees": False,
+}
+SERVICING_ENUMS: dict[str, type[Convention]] = {"allocation": Allocation, "prepay": Prepay}
+NEVER = 2**40  # a day count no loan reaches: "off"
+
+# The book: loans plus these state columns (a fresh loans table, or a null `accrued_through`,
+# starts at disbursement). Money is Decimal(18, 2); `unpaid` lists the billed installments not
+# yet paid in full, oldest first (fields: `accrual.kernels.ledger.RECORD_NAMES`).
+BOOK_STATE = {
+    "accrued_through": "last day serviced (disbursement − 1 for a fresh loan)",
+    "status": "active, closed or written_off",
+    "dpd": "days past due of the oldest unpaid installment (0 when none)",
+    "bucket": "M0 current, M1 1–30, M2 31–60, M3 61–90, M3+ 91+",
+    "principal_outstanding": "principal not yet due",
+    "principal_due": "principal billed and unpaid",
+    "interest_accrued": "contract interest accrued in the current period, not yet billed",
+    "interest_due": "interest billed (and grace-day interest) unpaid",
+    "fee_due": "installment fees billed and unpaid",
+    "penalty_due": "penalty, compound interest and late fees unpaid",
+    "credit": "money kept for the borrower (overpayment)",
+    "principal_repaid": "principal paid so far, including prepayments",
+    "principal_written_off": "principal written off",
+    "installment": "the fixed amount: the annuity (equal installment) or P/n (equal principal)",
+    "next_due_on": "next due date (null when nothing is left to bill)",
+    "installments_left": "installments not yet billed",
+    "accruing_since": "start of the current accrual segment (last due date, or a settlement)",
+    "period_weight": "the segment's length in 1/(12 · year days) years, as `period_step` takes it",
+    "extension_due_on_1": "due date of the latest grace extension (宽限期)",
+    "extension_days_1": "its days",
+    "extension_due_on_2": "due date of the extension before it",
+    "extension_days_2": "its days",
+    "unpaid": "unpaid installments, oldest first",
+}
+STATE_MONEY = (
+    "principal_outstanding",
+    "interest_accrued",
+    "credit",
+    "principal_repaid",
+    "principal_written_off",
+    "installment",
+)
+STATE_DATES = ("next_due_on", "accruing_since")
+STATE_COUNTS = ("installments_left", "period_weight")
+
+
+def _whole(column: pl.Series, name: str, checks: Checks, low: int, high: int) -> np.ndarray:
+    """An integer parameter within [low, high]; other values are rejected."""
+    values = column.cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy()
+    bad = ~((values >= low) & (values <= high) & (values == np.floor(values)))
+    checks.add(bad, name, f"must be a whole number in [{low}, {high}]", column)
+    return np.where(bad, low, values).astype(np.int64)
+
+
+def _flag(column: pl.Series, name: str, checks: Checks) -> np.ndarray:
+    if column.dtype != pl.Boolean:
+        raise ValidationError(f"column {name!r} must be true/false, not {column.dtype}")
+    checks.add(_nulls(column), name, "required value is missing")
+    return column.fill_null(False).to_numpy().astype(np.int64)
+
+
+def _fraction(column: pl.Series, name: str, checks: Checks, high: float = 1.0) -> np.ndarray:
+    values = to_rate(column)
+    checks.add((values < 0) | (values >= high * RATE_SCALE), name, f"must be in [0, {high:g})", column)
+    return np.maximum(values, 0)
+
+
+def servicing_terms(
+    frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
+) -> dict[str, np.ndarray]:
+    """Servicing parameters per loan in kernel units (see `accrual.kernels.accrue.Terms`)."""
+    fills = {**SERVICING_DEFAULTS, **defaults}
+
+    def get(name: str) -> pl.Series | None:
+        return _parameter(frame, name, fills)
+
+    def required(name: str) -> pl.Series:
+        column = get(name)
+        assert column is not None
+        return column
+
+    out: dict[str, np.ndarray] = {}
+    for name, enum in SERVICING_ENUMS.items():
+        if name in frame.columns:
+            codes = _codes(required(name), enum)
+            choices = ", ".join(m.canonical for m in enum)
+            checks.add(codes < 0, name, f"unknown {name} (expected one of: {choices})")
+        else:
+            codes = np.full(frame.height, int(enum.parse(fills[name])), dtype=np.int8)
+        out[name] = codes.astype(np.int64)
+    year_days = np.where(loan["day_count"] == DayCount.ACT_365, 365, 360).astype(np.int64)
+    multiplier = required("penalty_multiplier").cast(pl.Float64).fill_null(1.5).to_numpy()
+    checks.add(~(multiplier >= 0) | (multiplier > 100), "penalty_multiplier", "must be in [0, 100]")
+    penalty = np.rint(np.nan_to_num(multiplier) * 2 * loan["annual_num"]).astype(np.int64)
+    rate_col = get("penalty_rate")
+    if rate_col is not None:
+        given = ~_nulls(rate_col)
+        daily = to_rate(rate_col)
+        checks.add(given & ((daily < 0) | (daily >= MAX_DAILY_RATE * RATE_SCALE)), "penalty_rate",
+                   "must be a daily rate in [0, 1%)", rate_col)  # fmt: skip
+        penalty = np.where(given, np.maximum(daily, 0) * 2 * year_days, penalty)
+    out["penalty_num"] = penalty
+    out["grace_days"] = _whole(required("grace_days"), "grace_days", checks, 0, 3650)
+    compound_after = _whole(required("compound_after_days"), "compound_after_days", checks, 0, 3650)
+    out["compound_after"] = np.where(_flag(required("compound"), "compound", checks) == 1, compound_after, -1)
+    out["late_fee_num"] = _fraction(required("late_fee_rate"), "late_fee_rate", checks)
+    out["late_fee_after"] = _whole(required("late_fee_after_days"), "late_fee_after_days", checks, 1, 3650)
+    out["non_accrual_after"] = _days_or_never(get("non_accrual_after_days"), "non_accrual_after_days", checks)
+    write_off = _days_or_never(get("write_off_after_days"), "write_off_after_days", checks)
+    out["write_off_after"] = np.where(write_off == NEVER, 0, write_off)
+    out["prepay_fee_num"] = _fraction(required("prepay_fee_rate"), "prepay_fee_rate", checks)
+    out["keeps_fees"] = _flag(required("prepay_keeps_fees"), "prepay_keeps_fees", checks)
+    return out
+
+
+def _days_or_never(column: pl.Series | None, name: str, checks: Checks) -> np.ndarray:
+    """A day threshold (>= 1); null or absent means never."""
+    if column is None:
+        return np.full(checks.frame.height, NEVER, dtype=np.int64)
+    nulls = _nulls(column)
+    values = _whole(column.fill_null(1), name, checks, 1, 100_000)
+    return np.where(nulls, NEVER, values)
+
+
+def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks) -> dict[str, np.ndarray]:
+    """The servicing state of each loan (see BOOK_STATE); rows with a null `accrued_through` are fresh."""
+    n = frame.height
+    through_col = frame["accrued_through"] if "accrued_through" in frame.columns else None
+    if through_col is None or through_col.dtype == pl.Null:
+        return {"fresh": np.ones(n, dtype=np.bool_)}
+    through, fresh = _days(through_col, "accrued_through")
+    out: dict[str, np.ndarray] = {"fresh": fresh, "accrued_through": through}
+    missing = [c for c in (*STATE_MONEY, *STATE_DATES, *STATE_COUNTS, "status") if c not in frame.columns]
+    if missing and not fresh.all():
+        raise ValidationError(f"book column(s) {', '.join(missing)} missing: a book needs every state column")
+    checks.add(~fresh & (through < loan["disbursed_on"] - 1), "accrued_through", "before disbursement")
+    for name in STATE_MONEY:
+        fen, overflow = _money(frame[name])
+        checks.add(~fresh & (overflow | _nulls(frame[name]) | (fen < 0)), name, "must be an amount >= 0")
+        out[name] = fen
+    status = _codes(frame["status"], Status)
+    checks.add(~fresh & (status < 0), "status", "unknown status (expected active, closed or written_off)")
+    out["status"] = np.maximum(status, 0).astype(np.int64)
+    for name in STATE_DATES:
+        out[name], _ = _days(frame[name], name)
+    for name in STATE_COUNTS:
+        out[name] = frame[name].cast(pl.Int64).fill_null(0).to_numpy()
+    return out

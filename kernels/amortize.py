@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, parallel_jit
-from .dates import NO_DATE, civil_from_days, clipped_day, month_cursor, month_date, next_month
+from .dates import NO_DATE, civil_from_days, clipped_day, month_cursor, month_date, month_index, next_month
 from .daycount import day_count_days, year_days
 from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
 
@@ -68,11 +68,58 @@ def fixed_amount(method, principal, annual_num, periods, multiple, mode):
 
 
 @jit
+def first_period(term, term_unit, disbursed_on, first_due_on):
+    """(periods, first due date, irregular first period?, day of month kept by later due dates).
+
+    Due dates keep the day of month of `first_due_on` when given, else of disbursement, clipped
+    to each month's end. A day-term loan has one period of `term` days, counted by the day.
+    """
+    if term_unit == DAY:
+        return 1, disbursed_on + term, True, 0
+    y, m, d = civil_from_days(disbursed_on)
+    one_month_on = month_date(y * 12 + m, d)
+    if first_due_on == NO_DATE:
+        return term, one_month_on, False, d
+    first_due = np.int64(first_due_on)
+    return term, first_due, first_due != one_month_on, civil_from_days(first_due)[2]
+
+
+@jit
+def next_due(due, keep_day):
+    """The due date a month after `due`, on `keep_day` clipped to the month's end."""
+    return month_date(month_index(due) + 1, keep_day)
+
+
+@jit
 def period_weight(start, end, regular_month, basis, day_count, days_per_year, free_end):
     """A period's length in 1/(12 · year_days) years; interest-free days weigh nothing."""
     if basis == MONTHLY and regular_month and start >= free_end:
         return days_per_year
     return 12 * day_count_days(max(start, free_end), end, day_count)
+
+
+@jit
+def term_weight(
+    disbursed_on, first_due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
+):
+    """(maturity, summed weight of every period): a bullet's one payment and its whole-term interest."""
+    start = disbursed_on
+    due = first_due
+    total = 0
+    for k in range(periods):
+        if k > 0:
+            due = next_due(due, keep_day)
+        total += period_weight(
+            start, due, not (k == 0 and irregular_first), basis, day_count, days_per_year, free_end
+        )
+        start = due
+    return due, total
+
+
+@jit
+def installment_fee(principal, fee_num, mode):
+    """The fee of every installment: rate × original principal, rounded."""
+    return mul_div_round(principal, fee_num, 1, RATE_SCALE, mode)
 
 
 @jit
@@ -153,29 +200,11 @@ def fill_schedule(
         ydays = year_days(dc)
         start = np.int64(disbursed_on[i])
         free_end = start + free_days[i]
-        fee = mul_div_round(p0, fee_num[i], 1, RATE_SCALE, mode)
-        # Due dates keep the day of month of `first_due_on` when given, else of disbursement,
-        # clipped to each month's end; from the second one on they come from a month walk.
-        if term_unit[i] == DAY:
-            periods = 1
-            first_due = start + term[i]
-            irregular_first = True  # counted by the day
-            walk_from, keep_day = 0, 0
-        else:
-            periods = term[i]
-            y, m, d = civil_from_days(start)
-            one_month_on = month_date(y * 12 + m, d)
-            if first_due_on[i] != NO_DATE:
-                first_due = np.int64(first_due_on[i])
-                irregular_first = first_due != one_month_on
-                y, m, keep_day = civil_from_days(first_due)
-                walk_from = y * 12 + m  # the month after the first due date
-            else:
-                first_due = one_month_on
-                irregular_first = False
-                keep_day = d
-                walk_from = y * 12 + m + 1  # two months after disbursement
-        year, month, month_first = month_cursor(walk_from)
+        fee = installment_fee(p0, fee_num[i], mode)
+        periods, first_due, irregular_first, keep_day = first_period(
+            term[i], term_unit[i], start, first_due_on[i]
+        )
+        year, month, month_first = month_cursor(month_index(first_due) + 1)
         fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
         den, ratio = interest_denominator(annual_num[i], ydays)
         balance = p0

@@ -46,6 +46,13 @@ def days_in_month(year, month):
 
 
 @jit
+def month_index(days):
+    """`year * 12 + month - 1` of a day number."""
+    year, month, _ = civil_from_days(days)
+    return year * 12 + month - 1
+
+
+@jit
 def month_cursor(month_index):
     """(year, month, day number of the 1st) of month `month_index`: the start of a month walk."""
     year = month_index // 12

@@ -17,8 +17,8 @@ HALF_EVEN = 1
 @jit
 def _round_quotient(q, r, den, mode):
     """Round q + r/den (0 <= r < den) to an integer."""
-    twice = 2 * r
-    if twice > den or (twice == den and (mode == HALF_UP or q % 2 == 1)):
+    other = den - r  # compared with r instead of 2·r, which could overflow for den > 2**62
+    if r > other or (r == other and (mode == HALF_UP or q % 2 == 1)):
         return q + 1
     return q
 

@@ -103,14 +103,22 @@ def due_dates(loan: Loan) -> list[dt.date]:
 def fixed_installment(loan: Loan) -> Decimal:
     """Annuity A = P·m(1+m)^n / ((1+m)^n − 1), m = annual/12, rounded to the fen or the multiple."""
     n = loan.term if loan.term_unit == "month" else 1
-    quantum = loan.installment_multiple if loan.installment_multiple > 0 else FEN
-    m = Fraction(annual_rate(loan)) / 12
+    return annuity(loan.principal, annual_rate(loan), n, loan.rounding, loan.installment_multiple)
+
+
+def annuity(
+    balance: Decimal, rate: Decimal, n: int, rounding: str, multiple: Decimal = Decimal(0)
+) -> Decimal:
+    quantum = multiple if multiple > 0 else FEN
+    m = Fraction(rate) / 12
     if m == 0:
-        return round_money(Fraction(loan.principal) / n, loan.rounding, quantum)
-    # (1+m)^n in 60-digit Decimal: exact enough that only a contrived tie could differ.
-    growth = (1 + Decimal(m.numerator) / Decimal(m.denominator)) ** n
-    exact = loan.principal * growth * Decimal(m.numerator) / Decimal(m.denominator) / (growth - 1)
-    return round_money(exact, loan.rounding, quantum)
+        return round_money(Fraction(balance) / n, rounding, quantum)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        # (1+m)^n in 60-digit Decimal: exact enough that only a contrived tie could differ.
+        growth = (1 + Decimal(m.numerator) / Decimal(m.denominator)) ** n
+        exact = balance * growth * Decimal(m.numerator) / Decimal(m.denominator) / (growth - 1)
+    return round_money(exact, rounding, quantum)
 
 
 def schedule(loan: Loan) -> list[Installment]:
@@ -228,3 +236,304 @@ def schedule_rows(rows: list[dict]) -> list[tuple]:
                 )
             )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Servicing (SPEC.md section 4): one loan, one day at a time, exact cumulative amounts as Fractions.
+
+KINDS = (
+    "interest", "interest_suspended", "penalty", "compound", "late_fee", "bill_principal",
+    "bill_interest", "bill_fee", "pay_penalty", "pay_fee", "pay_interest", "pay_principal",
+    "prepay_principal", "prepay_fee", "credit", "write_off",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Servicing:
+    penalty_rate: Decimal | None = None  # daily; None: multiplier × contract daily rate
+    penalty_multiplier: Decimal = Decimal("1.5")
+    grace_days: int = 0
+    compound: bool = True
+    compound_after_days: int = 0
+    late_fee_rate: Decimal = Decimal(0)
+    late_fee_after_days: int = 1
+    non_accrual_after_days: int | None = 90
+    write_off_after_days: int | None = None
+    allocation: str = "oldest_first"
+    prepay: str = "reduce_term"
+    prepay_fee_rate: Decimal = Decimal(0)
+    prepay_keeps_fees: bool = False
+
+
+@dataclass
+class Owed:
+    """One billed installment not yet paid in full."""
+
+    due_on: dt.date
+    extension: int
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+    penalty: Decimal = Decimal(0)
+    grace_interest: Decimal = Decimal(0)
+    late_fee_charged: bool = False
+    grace_exact: Fraction = Fraction(0)  # exact cumulative charges, rounded only when posted
+    penalty_exact: Fraction = Fraction(0)
+    compound_exact: Fraction = Fraction(0)
+
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fee + self.penalty + self.grace_interest
+
+
+@dataclass
+class Serviced:
+    """A loan's state after servicing, and its postings {(day, kind): amount}."""
+
+    status: str
+    principal_outstanding: Decimal
+    interest_accrued: Decimal
+    credit: Decimal
+    principal_repaid: Decimal
+    principal_written_off: Decimal
+    owed: list[Owed]
+    dpd: int
+    postings: dict[tuple[dt.date, str], Decimal]
+
+    def due(self, part: str) -> Decimal:
+        if part == "interest":
+            return sum((o.interest + o.grace_interest for o in self.owed), Decimal(0))
+        return sum((getattr(o, part) for o in self.owed), Decimal(0))
+
+
+def service(
+    loan: Loan,
+    terms: Servicing,
+    as_of: dt.date,
+    payments: list[tuple[dt.date, Decimal, str | None]] = (),  # type: ignore[assignment]
+    extensions: dict[dt.date, int] | None = None,
+) -> Serviced:
+    """Walk a fresh loan from disbursement through `as_of` (payments already in application order)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return _service(loan, terms, as_of, list(payments), extensions or {})
+
+
+def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C901 (one day, in SPEC order)
+    rate = Fraction(annual_rate(loan))
+    year_days = YEAR_DAYS[loan.day_count]
+    contract_daily = rate / year_days
+    penalty_daily = (
+        Fraction(terms.penalty_rate) if terms.penalty_rate is not None
+        else Fraction(terms.penalty_multiplier) * contract_daily
+    )  # fmt: skip
+    r = loan.rounding
+    dues = due_dates(loan)
+    n = len(dues)
+    free_end = loan.disbursed_on + dt.timedelta(days=loan.interest_free_days)
+    irregular_first = loan.first_due_on is not None and loan.first_due_on != add_months(
+        loan.disbursed_on, 1, loan.disbursed_on.day
+    )
+    fee = round_money(Fraction(loan.principal) * Fraction(loan.installment_fee_rate), r)
+    if loan.method == "equal_installment":
+        fixed = fixed_installment(loan)
+    elif loan.method == "equal_principal":
+        fixed = round_money(Fraction(loan.principal) / n, r)
+    else:
+        fixed = Decimal(0)
+
+    def years(k: int) -> Fraction:  # period k's length in years, as the schedule measures it
+        start = loan.disbursed_on if k == 0 else dues[k - 1]
+        return _period_years(start, dues[k], k, loan, irregular_first, free_end, year_days)
+
+    if loan.method == "bullet":
+        bills = [(dues[-1], sum(years(k) for k in range(n)))]
+    else:
+        bills = [(dues[k], years(k)) for k in range(n)]
+    bill_index = 0
+    # the accrual segment: [seg_start, bills[bill_index] date) with its interest measured in years
+    seg_start, seg_years = loan.disbursed_on, bills[0][1]
+
+    outstanding = loan.principal
+    accrued = credit = repaid = written_off = Decimal(0)
+    status = "active"
+    owed: list[Owed] = []
+    posted: dict[tuple[dt.date, str], Decimal] = {}
+    left = len(bills)
+
+    def post(day: dt.date, kind: str, amount: Decimal) -> None:
+        if amount:
+            posted[(day, kind)] = posted.get((day, kind), Decimal(0)) + amount
+
+    def pay_over(day: dt.date, money: Decimal) -> Decimal:
+        parts = [("penalty", "pay_penalty"), ("fee", "pay_fee"), ("grace_interest", "pay_interest"),
+                 ("interest", "pay_interest"), ("principal", "pay_principal")]  # fmt: skip
+        if terms.allocation == "by_kind":
+            order = [(o, part) for part in parts for o in owed]
+        else:
+            order = [(o, part) for o in owed for part in parts]
+        for o, (field, kind) in order:
+            take = min(money, getattr(o, field))
+            setattr(o, field, getattr(o, field) - take)
+            money -= take
+            post(day, kind, take)
+        return money
+
+    def accrued_through(day: dt.date) -> Decimal:
+        """Contract interest of the current segment through `day`, rounded once."""
+        start = max(seg_start, free_end)
+        length = day_count_days(start, bills[bill_index][0], loan.day_count)
+        if length == 0:
+            return Decimal(0)
+        elapsed = day_count_days(start, day + dt.timedelta(days=1), loan.day_count)
+        return round_money(Fraction(outstanding) * rate * seg_years * elapsed / length, r)
+
+    def overdue_days(o: Owed, day: dt.date) -> int:
+        return (day - o.due_on).days - o.extension
+
+    day = loan.disbursed_on
+    pending = sorted(payments, key=lambda p: p[0])
+    while day <= as_of:
+        paid_before = sum(
+            (v for (d, k), v in posted.items() if k == "pay_principal" and d == day), Decimal(0)
+        )
+        # 1. bill
+        if status == "active" and bill_index < len(bills) and outstanding > 0 and bills[bill_index][0] == day:
+            interest = accrued
+            if left == 1:
+                principal = outstanding
+            elif loan.method == "equal_installment":
+                principal = min(max(fixed - interest, Decimal(0)), outstanding)
+            elif loan.method == "equal_principal":
+                principal = min(fixed, outstanding)
+            else:
+                principal = Decimal(0)
+            billed_fee = (
+                fee * left if (principal == outstanding and left > 1 and terms.prepay_keeps_fees) else fee
+            )
+            owed.append(Owed(day, extensions.get(day, 0), principal, interest, billed_fee))
+            post(day, "bill_principal", principal)
+            post(day, "bill_interest", interest)
+            post(day, "bill_fee", billed_fee)
+            outstanding -= principal
+            accrued = Decimal(0)
+            left -= 1
+            bill_index += 1
+            seg_start = day
+            if left > 0 and outstanding > 0:
+                seg_years = bills[bill_index][1]
+        # 2. payments
+        if credit > 0 and owed:
+            rest = pay_over(day, credit)
+            post(day, "credit", rest - credit)
+            credit = rest
+        while pending and pending[0][0] <= day:
+            _, money, strategy = pending.pop(0)
+            strategy = strategy or terms.prepay
+            if status != "closed":
+                money = pay_over(day, money)
+            if status == "active" and outstanding > 0 and money > 0 and money >= accrued:
+                post(day, "pay_interest", accrued)
+                money -= accrued
+                accrued = Decimal(0)
+                # the most principal the money prepays, its fee taken from it too
+                x = min(
+                    outstanding, (money / (1 + terms.prepay_fee_rate)).quantize(FEN, rounding="ROUND_FLOOR")
+                )
+                while (
+                    x < outstanding
+                    and x + FEN + round_money(Fraction(x + FEN) * Fraction(terms.prepay_fee_rate), r) <= money
+                ):
+                    x += FEN
+                while x > 0 and x + round_money(Fraction(x) * Fraction(terms.prepay_fee_rate), r) > money:
+                    x -= FEN
+                prepay_fee = round_money(Fraction(x) * Fraction(terms.prepay_fee_rate), r)
+                money -= x + prepay_fee
+                outstanding -= x
+                repaid += x
+                post(day, "prepay_principal", x)
+                post(day, "prepay_fee", prepay_fee)
+                seg_start = day
+                if outstanding == 0:
+                    if terms.prepay_keeps_fees and left > 0:
+                        owed.append(Owed(day, 0, Decimal(0), Decimal(0), fee * left))
+                        post(day, "bill_fee", fee * left)
+                        money = pay_over(day, money)
+                    left = 0
+                    bill_index = len(bills)
+                else:
+                    start = max(day, free_end)
+                    seg_years = Fraction(
+                        day_count_days(start, bills[bill_index][0], loan.day_count), year_days
+                    )
+                    if strategy == "reduce_installment" and loan.method == "equal_installment":
+                        fixed = annuity(outstanding, annual_rate(loan), left, r, loan.installment_multiple)
+                    elif strategy == "reduce_installment" and loan.method == "equal_principal":
+                        fixed = round_money(Fraction(outstanding) / left, r)
+            credit += money
+            post(day, "credit", money)
+        repaid += (
+            sum((v for (d, k), v in posted.items() if k == "pay_principal" and d == day), Decimal(0))
+            - paid_before
+        )
+        owed = [o for o in owed if o.total() > 0]
+        dpd = max([0] + [overdue_days(o, day) for o in owed])
+        suspended = terms.non_accrual_after_days is not None and dpd >= terms.non_accrual_after_days
+        # 3. accrue
+        if status == "active" and outstanding > 0 and bill_index < len(bills):
+            total = accrued_through(day)
+            post(day, "interest_suspended" if suspended else "interest", total - accrued)
+            accrued = total
+        # 5. penalise
+        if status == "active":
+            for o in owed:
+                late = overdue_days(o, day)
+                if terms.compound and late >= terms.compound_after_days and o.interest + o.grace_interest > 0:
+                    before = round_money(o.compound_exact, r)
+                    o.compound_exact += Fraction(o.interest + o.grace_interest) * penalty_daily
+                    amount = round_money(o.compound_exact, r) - before
+                    o.penalty += amount
+                    post(day, "compound", amount)
+                grace = Decimal(0)
+                if o.principal > 0:
+                    if late < terms.grace_days:
+                        before = round_money(o.grace_exact, r)
+                        o.grace_exact += Fraction(o.principal) * contract_daily
+                        grace = round_money(o.grace_exact, r) - before
+                        post(day, "interest_suspended" if suspended else "interest", grace)
+                        post(day, "bill_interest", grace)
+                    else:
+                        before = round_money(o.penalty_exact, r)
+                        o.penalty_exact += Fraction(o.principal) * penalty_daily
+                        amount = round_money(o.penalty_exact, r) - before
+                        o.penalty += amount
+                        post(day, "penalty", amount)
+                if (
+                    terms.late_fee_rate > 0
+                    and not o.late_fee_charged
+                    and late >= terms.late_fee_after_days - 1
+                ):
+                    o.late_fee_charged = True
+                    fee_amount = round_money(
+                        Fraction(o.principal + o.interest + o.fee) * Fraction(terms.late_fee_rate), r
+                    )
+                    o.penalty += fee_amount
+                    post(day, "late_fee", fee_amount)
+                o.grace_interest += grace
+        # 6. write off
+        if status == "active" and terms.write_off_after_days and dpd >= terms.write_off_after_days:
+            amount = outstanding + sum((o.principal for o in owed), Decimal(0))
+            for o in owed:
+                o.principal = Decimal(0)
+            outstanding = Decimal(0)
+            written_off += amount
+            post(day, "write_off", amount)
+            status = "written_off"
+            bill_index = len(bills)
+            owed = [o for o in owed if o.total() > 0]
+        if status == "active" and outstanding == 0 and not owed:
+            status = "closed"
+        day += dt.timedelta(days=1)
+    last = min(as_of, day - dt.timedelta(days=1))
+    dpd = max([0] + [overdue_days(o, last) for o in owed if o.total() > 0])
+    return Serviced(status, outstanding, accrued, credit, repaid, written_off, owed, dpd,
+                    {k: v for k, v in posted.items() if v})  # fmt: skip

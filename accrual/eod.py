@@ -1,0 +1,550 @@
+"""The end-of-day batch: `accrue(book, as_of, payments, extensions, **defaults)`.
+
+Validate the book, its payments and grace extensions → cast them to kernel arrays (payments
+sorted by loan and day, with per-loan offsets) → one kernel call walks every loan through every
+day up to `as_of` (count pass, then fill pass) → the new book and its postings, built around the
+kernel's buffers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, NamedTuple, overload
+
+import numba
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from accrual.conventions import Prepay
+from accrual.kernels import ledger
+from accrual.kernels.accrue import (
+    COUNT_OUT,
+    DATE_OUT,
+    MONEY_OUT,
+    Payments,
+    State,
+    Terms,
+    due_date_index,
+    service_book,
+)
+from accrual.kernels.dates import NO_DATE
+from accrual.money import fen_to_money, money_array, to_fen
+from accrual.schema import (
+    BOOK_STATE,
+    Checks,
+    ValidationError,
+    _codes,
+    _days,
+    _nulls,
+    as_polars,
+    book_state,
+    prepare_loans,
+    servicing_terms,
+)
+
+EPOCH = dt.date(1970, 1, 1)
+MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
+MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
+KIND = pl.Enum(ledger.KINDS)
+STATUS = pl.Enum(ledger.STATUSES)
+BUCKET = pl.Enum(ledger.BUCKETS)
+RECORD_MONEY = ("principal", "interest", "fee", "penalty", "grace_interest")
+
+
+class Accrual(NamedTuple):
+    """What `accrue` returns: the book as of the run's date, and the ledger postings it made."""
+
+    book: pl.DataFrame
+    postings: pl.DataFrame
+
+
+@overload
+def accrue(
+    book: Any,
+    as_of: dt.date | str,
+    payments: Any = ...,
+    extensions: Any = ...,
+    *,
+    errors: Literal["raise"] = ...,
+    postings: str = ...,
+    **defaults: Any,
+) -> Accrual: ...
+@overload
+def accrue(
+    book: Any,
+    as_of: dt.date | str,
+    payments: Any = ...,
+    extensions: Any = ...,
+    *,
+    errors: Literal["reject"],
+    postings: str = ...,
+    **defaults: Any,
+) -> tuple[Accrual, pl.DataFrame]: ...
+
+
+def accrue(
+    book: Any,
+    as_of: dt.date | str,
+    payments: Any = None,
+    extensions: Any = None,
+    *,
+    errors: str = "raise",
+    postings: str = "detail",
+    **defaults: Any,
+) -> Any:
+    """Service every loan of `book` through `as_of`: bill, collect, accrue, age, penalise, write off.
+
+    `book` is a loans table (fresh loans start at disbursement) or a book returned by an earlier
+    run (each loan resumes the day after its `accrued_through`); catch-up over many days is one
+    call. `payments` has `payment_id, loan_id, paid_on, amount` (optional `prepay`, overriding
+    the loan's strategy for that payment); `extensions` has `loan_id, due_on, days` (grace
+    extensions, at most 3 days, at most 2 per rolling 365 days per loan). Parameters are book
+    columns or keywords: see `accrual.schema.SERVICING_DEFAULTS`, and `accrual.presets`.
+
+    `postings="detail"` gives one row per loan, day and kind with a non-zero amount;
+    `"summary"` gives totals per day and kind. With `errors="reject"` the result is
+    `(Accrual, rejects)`: every loan and payment is in exactly one of the two.
+
+    >>> import datetime as dt, polars as pl, accrual as ac
+    >>> loans = pl.DataFrame({"loan_id": [1], "principal": [1000.0], "daily_rate": [0.0005],
+    ...                       "term": [3], "disbursed_on": [dt.date(2024, 4, 1)]})
+    >>> book, postings = ac.accrue(loans, dt.date(2024, 4, 10), method="equal_principal")
+    >>> book["interest_accrued"].item(), postings.height  # 10 days of 0.50
+    (Decimal('5.00'), 10)
+    """
+    if postings not in ("detail", "summary"):
+        raise ValueError(f"postings must be 'detail' or 'summary', not {postings!r}")
+    day = _day(as_of, "as_of")
+    frame = as_polars(book, "book")
+
+    def servicing(
+        frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
+    ) -> dict[str, np.ndarray]:
+        terms = servicing_terms(frame, defaults, loan, checks)
+        state = book_state(frame, loan, checks)
+        if "accrued_through" in state:
+            done = (
+                ~state["fresh"]
+                & (state["accrued_through"] >= day)
+                & (state["accrued_through"] >= loan["disbursed_on"])
+            )
+            checks.add(
+                done, "accrued_through", f"already accrued through as_of {_date(day)}: refusing to post twice"
+            )
+        return {**terms, **{f"state_{k}": v for k, v in state.items()}}
+
+    loans = prepare_loans(frame, defaults, errors, servicing=servicing)
+    kept = frame.filter(pl.Series(loans.kept)) if not loans.kept.all() else frame
+    state = {k[6:]: v for k, v in loans.servicing.items() if k.startswith("state_")}
+    fresh = state["fresh"]
+    through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
+    pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
+    extension = _extensions(extensions, kept, loans, fresh, through)
+    result = _run(kept, loans, state, extension, pay, day, postings)
+    if errors == "reject":
+        rejects = pl.concat(
+            [loans.rejects.with_columns(pl.lit(None).alias("payment_id")).select(pay_rejects.columns), pay_rejects]
+        ) if pay_rejects.height else loans.rejects  # fmt: skip
+        return result, rejects
+    return result
+
+
+def _day(value: dt.date | str, name: str) -> int:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
+    return (value - EPOCH).days
+
+
+def _date(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
+
+
+def _payments(
+    payments: Any, book: pl.DataFrame, disbursed: np.ndarray, through: np.ndarray, day: int, errors: str
+) -> tuple[Payments, pl.DataFrame]:
+    """Validated payments sorted by (loan, day, payment_id), with per-loan offsets."""
+    n = book.height
+    empty = Payments(
+        np.zeros(n + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int8)
+    )
+    if payments is None:
+        return empty, pl.DataFrame()
+    frame = as_polars(payments, "payments")
+    missing = [c for c in ("payment_id", "loan_id", "paid_on", "amount") if c not in frame.columns]
+    if missing:
+        raise ValidationError(f"payments column(s) {', '.join(missing)} missing")
+    checks = Checks(frame, key="payment_id", what="payments")
+    for name in ("payment_id", "loan_id", "paid_on", "amount"):
+        checks.add(_nulls(frame[name]), name, "required value is missing")
+    ids = frame["payment_id"]
+    checks.add((ids.is_duplicated() & ids.is_not_null()).to_numpy(), "payment_id", "duplicate payment_id")
+    positions = (
+        frame.select(pl.col("loan_id").cast(book["loan_id"].dtype, strict=False))
+        .join(book.select("loan_id").with_row_index("position"), on="loan_id", how="left", maintain_order="left")
+        ["position"]
+    )  # fmt: skip
+    known = positions.is_not_null().to_numpy()
+    checks.add(~known & ~_nulls(frame["loan_id"]), "loan_id", "unknown loan (or the loan is rejected)")
+    position = positions.fill_null(0).cast(pl.Int64).to_numpy()
+    paid_on, _ = _days(frame["paid_on"], "paid_on")
+    paid_on = paid_on.astype(np.int64)
+    try:
+        amount, overflow = to_fen(frame["amount"])
+    except TypeError as exc:
+        raise ValidationError(str(exc)) from None
+    checks.add(overflow, "amount", "not a finite amount that fits Decimal(18, 2)")
+    checks.add(amount < 0, "amount", "must be >= 0")
+    dated = ~_nulls(frame["paid_on"])
+    checks.add(known & dated & (paid_on < disbursed[position]), "paid_on", "before the loan's disbursement")
+    checks.add(dated & (paid_on > day), "paid_on", f"after as_of {_date(day)}")
+    checks.add(
+        known & dated & (paid_on <= through[position]) & (paid_on >= disbursed[position]),
+        "paid_on",
+        "on a day the loan has already accrued",
+    )
+    if "prepay" in frame.columns and frame["prepay"].dtype != pl.Null:
+        strategy = _codes(frame["prepay"], Prepay)
+        given = ~_nulls(frame["prepay"])
+        checks.add(
+            given & (strategy < 0), "prepay", "unknown prepay (expected reduce_term or reduce_installment)"
+        )
+        strategy = np.where(given, strategy, -1)
+    else:
+        strategy = np.full(frame.height, -1)
+    rejected = checks.rejected()
+    if rejected.any() and errors == "raise":
+        raise ValidationError(checks.message(), checks.table())
+    keep = ~rejected
+    # same-day payments apply in payment_id order, so input order never matters
+    sorted_frame = pl.DataFrame(
+        {"position": position[keep], "paid_on": paid_on[keep], "payment_id": ids.filter(pl.Series(keep)),
+         "row": np.arange(int(keep.sum()))}
+    ).sort("position", "paid_on", "payment_id")  # fmt: skip
+    order = sorted_frame["row"].to_numpy()
+    pos = position[keep][order]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pos, minlength=n), out=offsets[1:])
+    return (
+        Payments(
+            offsets,
+            np.ascontiguousarray(paid_on[keep][order], dtype=np.int32),
+            np.ascontiguousarray(amount[keep][order], dtype=np.int64),
+            np.ascontiguousarray(strategy[keep][order], dtype=np.int8),
+        ),
+        checks.table(),
+    )
+
+
+def _extensions(
+    extensions: Any, book: pl.DataFrame, loans: Any, fresh: np.ndarray, through: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The two latest grace extensions of each loan, the book's merged with `extensions`.
+
+    Refuses (ValidationError) extensions longer than 3 days, more than 2 in 365 days, for an
+    unknown loan, or for a date that is not one of the loan's due dates still to be billed.
+    """
+    n = book.height
+    names = ("extension_due_on_1", "extension_days_1", "extension_due_on_2", "extension_days_2")
+    history = []
+    for k in (1, 2):
+        due_col, days_col = f"extension_due_on_{k}", f"extension_days_{k}"
+        if due_col in book.columns and book[due_col].dtype != pl.Null:
+            history.append(
+                pl.DataFrame({"position": np.arange(n), "due_on": _days(book[due_col], due_col)[0].astype(np.int64),
+                              "days": book[days_col].cast(pl.Int64).fill_null(0).to_numpy()})
+                .filter((pl.col("due_on") != NO_DATE) & ~pl.Series(fresh))
+            )  # fmt: skip
+    out = {names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int64),
+           names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int64)}  # fmt: skip
+    new = pl.DataFrame(
+        {"position": [], "due_on": [], "days": []},
+        schema=dict.fromkeys(("position", "due_on", "days"), pl.Int64),
+    )
+    if extensions is not None:
+        frame = as_polars(extensions, "extensions")
+        missing = [c for c in ("loan_id", "due_on", "days") if c not in frame.columns]
+        if missing:
+            raise ValidationError(f"extensions column(s) {', '.join(missing)} missing")
+        positions = (
+            frame.select(pl.col("loan_id").cast(book["loan_id"].dtype, strict=False))
+            .join(book.select("loan_id").with_row_index("position"), on="loan_id", how="left", maintain_order="left")
+            ["position"]
+        )  # fmt: skip
+        problems = []
+        unknown = frame["loan_id"].filter(positions.is_null())
+        if unknown.len():
+            problems.append(f"unknown loan(s): {_show(unknown)}")
+        frame = frame.filter(positions.is_not_null())
+        position = positions.drop_nulls().cast(pl.Int64).to_numpy()
+        due, due_null = _days(frame["due_on"], "due_on")
+        days = frame["days"].cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
+        bad_days = (days < 1) | (days > MAX_EXTENSION_DAYS)
+        if bad_days.any():
+            problems.append(
+                f"days must be 1..{MAX_EXTENSION_DAYS}: loan(s) {_show(frame['loan_id'].filter(pl.Series(bad_days)))}"
+            )
+        due = due.astype(np.int64)
+        index = due_date_index(
+            due, position, loans.term, loans.term_unit, loans.method, loans.disbursed_on, loans.first_due_on
+        )
+        billed = due <= through[position]
+        not_due = due_null | (index < 0)
+        if (billed & ~not_due).any():
+            problems.append(
+                "due date already billed (grant an extension before its due date's EOD): loan(s) "
+                + _show(frame["loan_id"].filter(pl.Series(billed & ~not_due)))
+            )
+        if not_due.any():
+            problems.append(
+                f"due_on is not one of the loan's due dates: loan(s) {_show(frame['loan_id'].filter(pl.Series(not_due)))}"
+            )
+        new = pl.DataFrame({"position": position, "due_on": due, "days": days})
+        everything = pl.concat([*history, new.with_columns(pl.lit(True).alias("new"))], how="diagonal")
+        everything = everything.with_columns(pl.col("new").fill_null(False)).sort("position", "due_on")
+        twice = everything.filter(pl.struct("position", "due_on").is_duplicated())
+        if twice.height:
+            problems.append(
+                f"more than one extension for the same due date: loan(s) {_show(book['loan_id'].gather(twice['position']))}"
+            )
+        window = everything.with_columns(
+            earlier=pl.col("due_on").shift(MAX_EXTENSIONS_PER_YEAR).over("position")
+        ).filter(pl.col("new") & (pl.col("due_on") - pl.col("earlier") < 365))
+        if window.height:
+            problems.append(
+                f"more than {MAX_EXTENSIONS_PER_YEAR} extensions in 365 days: loan(s) "
+                + _show(book["loan_id"].gather(window["position"]))
+            )
+        if problems:
+            raise ValidationError("grace extensions refused:\n  " + "\n  ".join(problems))
+    merged = (
+        pl.concat([*history, new], how="diagonal").unique(["position", "due_on"]).sort("position", "due_on")
+    )
+    latest = merged.with_columns(rank=pl.col("due_on").rank("ordinal", descending=True).over("position"))
+    for k in (1, 2):
+        pick = latest.filter(pl.col("rank") == k)
+        where = pick["position"].to_numpy()
+        out[f"extension_due_on_{k}"][where] = pick["due_on"].to_numpy()
+        out[f"extension_days_{k}"][where] = pick["days"].to_numpy()
+    return out
+
+
+def _show(ids: pl.Series) -> str:
+    shown = ", ".join(repr(x) for x in ids.head(10).to_list())
+    return shown + (f" and {ids.len() - 10} more" if ids.len() > 10 else "")
+
+
+def _terms(loans: Any) -> Terms:
+    s = loans.servicing
+
+    def i64(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    return Terms(
+        i64(loans.principal), i64(loans.annual_num), i64(loans.term), i64(loans.term_unit),
+        np.ascontiguousarray(loans.disbursed_on, dtype=np.int32),
+        np.ascontiguousarray(loans.first_due_on, dtype=np.int32),
+        i64(loans.method), i64(loans.day_count), i64(loans.interest_basis), i64(loans.installment_multiple),
+        i64(loans.rounding), i64(loans.installment_fee_num), i64(loans.interest_free_days),
+        i64(s["penalty_num"]), i64(s["grace_days"]), i64(s["compound_after"]), i64(s["late_fee_num"]),
+        i64(s["late_fee_after"]), i64(s["non_accrual_after"]), i64(s["write_off_after"]),
+        i64(s["allocation"]), i64(s["prepay"]), i64(s["prepay_fee_num"]), i64(s["keeps_fees"]),
+    )  # fmt: skip
+
+
+def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> State:
+    def get(name: str, dtype: Any) -> np.ndarray:
+        values = state.get(name)
+        if values is None:
+            return np.zeros(n, dtype=dtype)
+        return np.ascontiguousarray(values, dtype=dtype)
+
+    return State(
+        np.ascontiguousarray(state["fresh"], dtype=np.bool_),
+        get("accrued_through", np.int32), get("status", np.int64),
+        get("principal_outstanding", np.int64), get("interest_accrued", np.int64), get("credit", np.int64),
+        get("principal_repaid", np.int64), get("principal_written_off", np.int64),
+        get("next_due_on", np.int32), get("installments_left", np.int64), get("installment", np.int64),
+        get("accruing_since", np.int32), get("period_weight", np.int64),
+        np.ascontiguousarray(extension["extension_due_on_1"], dtype=np.int32),
+        np.ascontiguousarray(extension["extension_days_1"], dtype=np.int64),
+        np.ascontiguousarray(extension["extension_due_on_2"], dtype=np.int32),
+        np.ascontiguousarray(extension["extension_days_2"], dtype=np.int64),
+    )  # fmt: skip
+
+
+def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The book's unpaid installments as an int64 (records, fields) matrix, with per-loan offsets."""
+    n = book.height
+    if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
+        return np.zeros((0, ledger.RECORD_FIELDS), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+    unpaid = book["unpaid"]
+    lengths = unpaid.list.len().fill_null(0).to_numpy().astype(np.int64)
+    lengths[fresh] = 0
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = unpaid.filter(pl.Series(~fresh)).explode().drop_nulls().struct.unnest()
+    matrix = np.zeros((flat.height, ledger.RECORD_FIELDS), dtype=np.int64)
+    for f, name in enumerate(ledger.RECORD_NAMES):
+        column = flat[name]
+        if name in RECORD_MONEY:
+            matrix[:, f] = to_fen(column)[0]
+        elif column.dtype == pl.Date:
+            matrix[:, f] = column.to_physical().to_numpy()
+        else:
+            matrix[:, f] = column.cast(pl.Int64).to_numpy()
+    return matrix, offsets
+
+
+def _chunks(n: int) -> np.ndarray:
+    """Chunk bounds: a few per thread, so uneven loans balance out."""
+    count = max(1, min(n, 8 * numba.get_num_threads()))
+    return np.linspace(0, n, count + 1).astype(np.int64)
+
+
+def _run(
+    book: pl.DataFrame,
+    loans: Any,
+    state: dict[str, np.ndarray],
+    extension: dict[str, np.ndarray],
+    pay: Payments,
+    as_of: int,
+    postings: str,
+) -> Accrual:
+    n = len(loans)
+    terms = _terms(loans)
+    st = _state(state, extension, n)
+    records_in, record_offsets = _records(book, state["fresh"])
+    chunks = _chunks(n)
+    through = np.where(st.fresh, terms.disbursed_on.astype(np.int64) - 1, st.accrued_through)
+    day0 = int(through.min()) + 1 if n else as_of
+    record_counts = np.zeros(n, dtype=np.int64)
+    posting_counts = np.zeros(n, dtype=np.int64)
+    no_dates, no_counts = np.zeros((3, 0), np.int32), np.zeros((5, 0), np.int64)
+    no_money, no_records = np.zeros((10, 0, 2), np.int64), np.zeros((ledger.RECORD_FIELDS, 0), np.int64)
+    zero_offsets = np.zeros(n + 1, dtype=np.int64)
+    no_summary = np.zeros((chunks.shape[0] - 1, 0, ledger.N_KINDS), np.int64)
+    no_post = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros((0, 2), np.int64))
+    service_book(
+        as_of, day0, chunks, terms, st, records_in, record_offsets, pay, False, record_counts, posting_counts,
+        no_dates, no_counts, no_money, no_records, zero_offsets, zero_offsets, *no_post, no_summary,
+    )  # fmt: skip
+    out_record_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(record_counts, out=out_record_offsets[1:])
+    detail = postings == "detail"
+    posting_offsets = np.zeros(n + 1, dtype=np.int64)
+    if detail:
+        np.cumsum(posting_counts, out=posting_offsets[1:])
+    rows = int(posting_offsets[-1])
+    dates = np.empty((len(DATE_OUT), n), np.int32)
+    counts = np.empty((len(COUNT_OUT), n), np.int64)
+    money = np.empty((len(MONEY_OUT), n, 2), np.int64)
+    records = np.empty((ledger.RECORD_FIELDS, int(out_record_offsets[-1])), np.int64)
+    post = (
+        np.empty(rows, np.int64),
+        np.empty(rows, np.int32),
+        np.empty(rows, np.int8),
+        np.empty((rows, 2), np.int64),
+    )
+    days = as_of - day0 + 1 if not detail else 0
+    summary = np.zeros((chunks.shape[0] - 1, max(days, 0), ledger.N_KINDS), np.int64)
+    service_book(
+        as_of, day0, chunks, terms, st, records_in, record_offsets, pay, True, record_counts, posting_counts,
+        dates, counts, money, records, out_record_offsets, posting_offsets, *post, summary,
+    )  # fmt: skip
+    new_book = _book(book, dates, counts, money, records, out_record_offsets, extension)
+    if detail:
+        ledger_rows = _postings(book["loan_id"], *post)
+    else:
+        ledger_rows = _summary(summary.sum(axis=0), day0)
+    return Accrual(new_book, ledger_rows)
+
+
+def _date_array(days: np.ndarray) -> pa.Array:
+    days = np.ascontiguousarray(days, dtype=np.int32)
+    missing = days == NO_DATE
+    if missing.any():
+        return pa.array(days.view(np.int32), mask=missing).cast(pa.date32())
+    return pa.Array.from_buffers(pa.date32(), days.shape[0], [None, pa.py_buffer(days)])
+
+
+def _enum(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(names))
+    return pl.Series(dictionary).cast(pl.String).cast(pl.Enum(names))
+
+
+def _book(
+    book: pl.DataFrame,
+    dates: np.ndarray,
+    counts: np.ndarray,
+    money: np.ndarray,
+    records: np.ndarray,
+    record_offsets: np.ndarray,
+    extension: dict[str, np.ndarray],
+) -> pl.DataFrame:
+    fields = []
+    for f, name in enumerate(ledger.RECORD_NAMES):
+        if name in RECORD_MONEY:
+            fields.append(fen_to_money(records[f]))
+        elif name == "due_on":
+            fields.append(_date_array(records[f]))
+        elif name == "late_fee_charged":
+            fields.append(pa.array(records[f] != 0))
+        elif name == "extension_days":
+            fields.append(pa.array(records[f].astype(np.int32)))
+        else:
+            fields.append(pa.array(records[f]))
+    struct = pa.StructArray.from_arrays(fields, names=list(ledger.RECORD_NAMES))
+    unpaid = pa.LargeListArray.from_arrays(pa.array(record_offsets), struct)
+    columns: dict[str, Any] = {
+        "accrued_through": _date_array(dates[0]),
+        "status": _enum(counts[0], ledger.STATUSES),
+        "dpd": pa.array(counts[1].astype(np.int32)),
+        "bucket": _enum(counts[2], ledger.BUCKETS),
+        **{name: money_array(money[j]) for j, name in enumerate(MONEY_OUT)},
+        "next_due_on": _date_array(dates[1]),
+        "installments_left": pa.array(counts[3].astype(np.int32)),
+        "accruing_since": _date_array(dates[2]),
+        "period_weight": pa.array(counts[4]),
+        "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
+        "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
+        "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
+        "extension_days_2": pa.array(extension["extension_days_2"].astype(np.int32)),
+        "unpaid": unpaid,
+    }
+    assert list(columns) == [*BOOK_STATE]
+    state = pl.DataFrame([pl.Series(name, value) for name, value in columns.items()])
+    base = book.drop([c for c in BOOK_STATE if c in book.columns])
+    return pl.concat([base, state], how="horizontal")
+
+
+def _postings(
+    loan_id: pl.Series, loan: np.ndarray, posted_on: np.ndarray, kind: np.ndarray, amount: np.ndarray
+) -> pl.DataFrame:
+    if loan_id.dtype.is_integer():
+        ids = pl.Series("loan_id", loan_id.to_numpy()[loan]).cast(loan_id.dtype)
+    else:
+        ids = loan_id.gather(loan).alias("loan_id")
+    return pl.DataFrame(
+        [
+            ids,
+            pl.Series("posted_on", _date_array(posted_on)),
+            _enum(kind, ledger.KINDS).alias("kind"),
+            pl.Series("amount", money_array(amount)),
+        ]
+    )
+
+
+def _summary(totals: np.ndarray, day0: int) -> pl.DataFrame:
+    day, kind = np.nonzero(totals)
+    return pl.DataFrame(
+        [
+            pl.Series("posted_on", _date_array((day + day0).astype(np.int32))),
+            _enum(kind, ledger.KINDS).alias("kind"),
+            pl.Series("amount", fen_to_money(totals[day, kind])),
+        ]
+    )
