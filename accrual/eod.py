@@ -143,11 +143,19 @@ def accrue(
     extension = _extensions(extensions, kept, loans, fresh, through)
     result = _run(kept, loans, state, extension, pay, day, postings)
     if errors == "reject":
-        rejects = pl.concat(
-            [loans.rejects.with_columns(pl.lit(None).alias("payment_id")).select(pay_rejects.columns), pay_rejects]
-        ) if pay_rejects.height else loans.rejects  # fmt: skip
-        return result, rejects
+        return result, _rejects(loans.rejects, pay_rejects)
     return result
+
+
+def _rejects(loan_rejects: pl.DataFrame, payment_rejects: pl.DataFrame) -> pl.DataFrame:
+    """One rejects table: `loan_id, payment_id, column, rule, value` (payment_id null for loans)."""
+    columns = ["loan_id", "payment_id", "column", "rule", "value"]
+    id_type = payment_rejects["payment_id"].dtype if "payment_id" in payment_rejects.columns else pl.Int64
+    loans = loan_rejects.with_columns(pl.lit(None, dtype=id_type).alias("payment_id")).select(columns)
+    if not payment_rejects.height:
+        return loans
+    payments = payment_rejects.with_columns(pl.col("loan_id").cast(loans["loan_id"].dtype, strict=False))
+    return pl.concat([loans, payments.select(columns)])
 
 
 def _day(value: dt.date | str, name: str) -> int:
@@ -374,6 +382,7 @@ def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: in
         np.ascontiguousarray(extension["extension_days_1"], dtype=np.int64),
         np.ascontiguousarray(extension["extension_due_on_2"], dtype=np.int32),
         np.ascontiguousarray(extension["extension_days_2"], dtype=np.int64),
+        np.ascontiguousarray(state.get("prepaid_on", np.full(n, NO_DATE)), dtype=np.int32),
     )  # fmt: skip
 
 
@@ -424,7 +433,7 @@ def _run(
     day0 = int(through.min()) + 1 if n else as_of
     record_counts = np.zeros(n, dtype=np.int64)
     posting_counts = np.zeros(n, dtype=np.int64)
-    no_dates, no_counts = np.zeros((3, 0), np.int32), np.zeros((5, 0), np.int64)
+    no_dates, no_counts = np.zeros((len(DATE_OUT), 0), np.int32), np.zeros((5, 0), np.int64)
     no_money, no_records = np.zeros((10, 0, 2), np.int64), np.zeros((ledger.RECORD_FIELDS, 0), np.int64)
     zero_offsets = np.zeros(n + 1, dtype=np.int64)
     no_summary = np.zeros((chunks.shape[0] - 1, 0, ledger.N_KINDS), np.int64)
@@ -457,10 +466,7 @@ def _run(
         dates, counts, money, records, out_record_offsets, posting_offsets, *post, summary,
     )  # fmt: skip
     new_book = _book(book, dates, counts, money, records, out_record_offsets, extension)
-    if detail:
-        ledger_rows = _postings(book["loan_id"], *post)
-    else:
-        ledger_rows = _summary(summary.sum(axis=0), day0)
+    ledger_rows = _postings(book["loan_id"], *post) if detail else _summary(summary.sum(axis=0), day0)
     return Accrual(new_book, ledger_rows)
 
 
@@ -509,6 +515,7 @@ def _book(
         "next_due_on": _date_array(dates[1]),
         "installments_left": pa.array(counts[3].astype(np.int32)),
         "accruing_since": _date_array(dates[2]),
+        "prepaid_on": _date_array(dates[3]),
         "period_weight": pa.array(counts[4]),
         "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
         "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),

@@ -500,6 +500,7 @@ BOOK_STATE = {
     "next_due_on": "next due date (null when nothing is left to bill)",
     "installments_left": "installments not yet billed",
     "accruing_since": "start of the current accrual segment (last due date, or a settlement)",
+    "prepaid_on": "day of the latest prepayment (null when none)",
     "period_weight": "the segment's length in 1/(12 · year days) years, as `period_step` takes it",
     "extension_due_on_1": "due date of the latest grace extension (宽限期)",
     "extension_days_1": "its days",
@@ -515,7 +516,7 @@ STATE_MONEY = (
     "principal_written_off",
     "installment",
 )
-STATE_DATES = ("next_due_on", "accruing_since")
+STATE_DATES = ("next_due_on", "accruing_since", "prepaid_on")
 STATE_COUNTS = ("installments_left", "period_weight")
 
 

@@ -54,10 +54,10 @@ from .ledger import (
     LATE_FEE,
     N_KINDS,
     OWED_FEE,
+    OWED_GRACE_INTEREST,
     OWED_INTEREST,
     OWED_PENALTY,
     OWED_PRINCIPAL,
-    OWED_GRACE_INTEREST,
     PAY_INTEREST,
     PAY_PRINCIPAL,
     PENALTY,
@@ -88,13 +88,13 @@ State = namedtuple(
     "State",
     "fresh accrued_through status principal_outstanding interest_accrued credit principal_repaid "
     "principal_written_off next_due_on installments_left installment accruing_since period_weight "
-    "extension_due_1 extension_days_1 extension_due_2 extension_days_2",
+    "extension_due_1 extension_days_1 extension_due_2 extension_days_2 prepaid_on",
 )
 # A loan's payments are rows offsets[i]:offsets[i + 1], sorted by day; prepay -1 = the loan's.
 Payments = namedtuple("Payments", "offsets paid_on amount prepay")
 
 # Rows of the kernel's outputs (`dates`, `counts`, `money` of `service_book`).
-DATE_OUT = ("accrued_through", "next_due_on", "accruing_since")
+DATE_OUT = ("accrued_through", "next_due_on", "accruing_since", "prepaid_on")
 COUNT_OUT = ("status", "dpd", "bucket", "installments_left", "period_weight")
 MONEY_OUT = (
     "principal_outstanding",
@@ -200,6 +200,7 @@ def service_loan(
         status = ACTIVE
         outstanding = T.principal[i]
         accrued = credit = repaid = written_off = 0
+        prepaid = NO_DATE
         fixed = fixed_amount(method, outstanding, annual, periods, T.multiple[i], mode)
         since = disbursed
         if method == BULLET:
@@ -224,6 +225,7 @@ def service_loan(
         due = np.int64(S.next_due_on[i])
         weight = S.period_weight[i]
         left = S.installments_left[i]
+        prepaid = np.int64(S.prepaid_on[i])
         for r in range(record_offsets[i], record_offsets[i + 1]):
             for f in range(RECORD_FIELDS):
                 records[count, f] = records_in[r, f]
@@ -244,8 +246,9 @@ def service_loan(
             )
             interest = accrued  # what was accrued for the period: equal to period_step's, by construction
             billed_fee = fee
-            if principal == outstanding and left > 1 and T.keeps_fees[i]:
-                billed_fee = fee * left  # finishing early keeps the remaining installments' fees
+            ends_early = principal == outstanding and left > 1
+            if ends_early and prepaid != NO_DATE and T.keeps_fees[i]:
+                billed_fee = fee * left  # finishing early after a prepayment keeps the remaining fees
             extension = 0
             if S.extension_due_1[i] == today:
                 extension = S.extension_days_1[i]
@@ -265,7 +268,9 @@ def service_loan(
             accrued = 0
             left -= 1
             since = today
-            if left > 0 and outstanding > 0:
+            # Without a prepayment, installments keep falling due as the schedule has them, even
+            # for their fee alone once the principal is repaid (rounding can repay it early).
+            if left > 0 and (outstanding > 0 or (fee > 0 and prepaid == NO_DATE)):
                 due = next_due(today, keep_day)
                 weight = period_weight(today, due, True, basis, dc, ydays, free_end)
             else:
@@ -293,6 +298,7 @@ def service_loan(
                 day[PREPAY_PRINCIPAL] += principal
                 day[PREPAY_FEE] += prepay_fee
                 since = today
+                prepaid = today
                 if outstanding == 0:
                     if T.keeps_fees[i] and left > 0:  # the remaining installments' fees stay due
                         records[count, :] = 0
@@ -305,7 +311,7 @@ def service_loan(
                 else:
                     weight = period_weight(today, due, False, basis, dc, ydays, free_end)
                     if strategy == REDUCE_INSTALLMENT and (
-                        method == EQUAL_INSTALLMENT or method == EQUAL_PRINCIPAL
+                        method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL)
                     ):
                         fixed = fixed_amount(method, outstanding, annual, left, T.multiple[i], mode)
             credit += money
@@ -347,26 +353,27 @@ def service_loan(
             status = WRITTEN_OFF
             due, weight, left = NO_DATE, 0, 0
             count = drop_settled(records, count)
-        if status == ACTIVE and outstanding == 0 and count == 0:
+        if status == ACTIVE and outstanding == 0 and count == 0 and due == NO_DATE:
             status = CLOSED
         # 7. post
         for k in range(N_KINDS):
             if day[k] != 0:
-                if write:
+                if write and post_loan.shape[0] > 0:  # detail
                     row = post_row + postings
                     post_loan[row] = i
                     post_on[row] = today
                     post_kind[row] = k
                     post_amount[row, 0] = day[k]
                     post_amount[row, 1] = day[k] >> 63
-                    if summary.shape[0] > 0:
-                        summary[today - day0, k] += day[k]
+                if write and summary.shape[0] > 0:
+                    summary[today - day0, k] += day[k]
                 postings += 1
     if write:
         dpd = max(0, _days_past_due(records, count, today))
         out_dates[0, i] = max(today, through)
         out_dates[1, i] = due
         out_dates[2, i] = since
+        out_dates[3, i] = prepaid
         out_counts[0, i] = status
         out_counts[1, i] = dpd
         out_counts[2, i] = bucket(dpd)

@@ -318,7 +318,7 @@ def service(
         return _service(loan, terms, as_of, list(payments), extensions or {})
 
 
-def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C901 (one day, in SPEC order)
+def _service(loan, terms, as_of, payments, extensions) -> Serviced:
     rate = Fraction(annual_rate(loan))
     year_days = YEAR_DAYS[loan.day_count]
     contract_daily = rate / year_days
@@ -356,6 +356,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
     outstanding = loan.principal
     accrued = credit = repaid = written_off = Decimal(0)
     status = "active"
+    prepaid = False
     owed: list[Owed] = []
     posted: dict[tuple[dt.date, str], Decimal] = {}
     left = len(bills)
@@ -397,7 +398,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
             (v for (d, k), v in posted.items() if k == "pay_principal" and d == day), Decimal(0)
         )
         # 1. bill
-        if status == "active" and bill_index < len(bills) and outstanding > 0 and bills[bill_index][0] == day:
+        if status == "active" and bill_index < len(bills) and bills[bill_index][0] == day:
             interest = accrued
             if left == 1:
                 principal = outstanding
@@ -407,9 +408,8 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
                 principal = min(fixed, outstanding)
             else:
                 principal = Decimal(0)
-            billed_fee = (
-                fee * left if (principal == outstanding and left > 1 and terms.prepay_keeps_fees) else fee
-            )
+            ends_early = principal == outstanding and left > 1
+            billed_fee = fee * left if (ends_early and prepaid and terms.prepay_keeps_fees) else fee
             owed.append(Owed(day, extensions.get(day, 0), principal, interest, billed_fee))
             post(day, "bill_principal", principal)
             post(day, "bill_interest", interest)
@@ -419,8 +419,10 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
             left -= 1
             bill_index += 1
             seg_start = day
-            if left > 0 and outstanding > 0:
+            if left > 0 and (outstanding > 0 or (fee > 0 and not prepaid)):
                 seg_years = bills[bill_index][1]
+            else:
+                bill_index = len(bills)
         # 2. payments
         if credit > 0 and owed:
             rest = pay_over(day, credit)
@@ -453,6 +455,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
                 post(day, "prepay_principal", x)
                 post(day, "prepay_fee", prepay_fee)
                 seg_start = day
+                prepaid = True
                 if outstanding == 0:
                     if terms.prepay_keeps_fees and left > 0:
                         owed.append(Owed(day, 0, Decimal(0), Decimal(0), fee * left))
@@ -530,7 +533,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:  # noqa: C90
             status = "written_off"
             bill_index = len(bills)
             owed = [o for o in owed if o.total() > 0]
-        if status == "active" and outstanding == 0 and not owed:
+        if status == "active" and outstanding == 0 and not owed and bill_index >= len(bills):
             status = "closed"
         day += dt.timedelta(days=1)
     last = min(as_of, day - dt.timedelta(days=1))

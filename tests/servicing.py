@@ -78,7 +78,7 @@ def reference_run(loans: pl.DataFrame, pays: pl.DataFrame, extensions: pl.DataFr
                 k: (Decimal(str(row[k])) if isinstance(row[k], float) else row[k])
                 for k in SERVICING_CHOICES
                 if k in row
-            }  # fmt: skip
+            }
         )
         out[row["loan_id"]] = reference.service(
             loan, terms, as_of, by_loan.get(row["loan_id"], []), ext.get(row["loan_id"])

@@ -1,0 +1,135 @@
+"""Bad payments, extensions and books: named, located, and never dropped silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+import accrual as ac
+
+LOANS = pl.DataFrame(
+    {
+        "loan_id": [1, 2, 3],
+        "principal": [Decimal("1000.00")] * 3,
+        "daily_rate": [0.0005] * 3,
+        "term": [3] * 3,
+        "disbursed_on": [dt.date(2024, 1, 1), dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+    }
+)
+AS_OF = dt.date(2024, 3, 1)
+
+
+def payments(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema=["payment_id", "loan_id", "paid_on", "amount"], orient="row"
+    ).with_columns(pl.col("amount").cast(pl.Decimal(18, 2)))
+
+
+BAD = payments(
+    [
+        (1, 1, dt.date(2024, 2, 1), 100.0),  # fine
+        (2, 99, dt.date(2024, 2, 1), 100.0),  # unknown loan
+        (3, 2, dt.date(2024, 2, 1), -5.0),  # negative
+        (4, 3, dt.date(2024, 1, 15), 10.0),  # before disbursement
+        (5, 2, dt.date(2024, 3, 2), 10.0),  # after as_of
+        (6, 2, dt.date(2024, 2, 2), 10.0),  # duplicate id (with the next)
+        (6, 2, dt.date(2024, 2, 3), 10.0),
+    ]
+)
+
+
+def test_bad_payments_raise_naming_column_rule_and_ids():
+    with pytest.raises(ac.ValidationError) as caught:
+        ac.accrue(LOANS, AS_OF, BAD)
+    message = str(caught.value)
+    assert "6 of 7 payments break a rule" in message
+    for text in (
+        "unknown loan",
+        "must be >= 0",
+        "before the loan's disbursement",
+        "after as_of",
+        "duplicate payment_id",
+    ):
+        assert text in message
+    assert "'loan_id'" in message and "'paid_on'" in message and "'amount'" in message
+
+
+def test_rejects_account_for_every_loan_and_payment():
+    loans = pl.concat(
+        [
+            LOANS,
+            LOANS.head(1).with_columns(
+                loan_id=pl.lit(4, pl.Int64), principal=pl.lit(Decimal("-1")).cast(pl.Decimal(18, 2))
+            ),
+        ]
+    )
+    pays = pl.concat([BAD, payments([(7, 4, dt.date(2024, 2, 1), 1.0)])])
+    (book, postings), rejects = ac.accrue(loans, AS_OF, pays, errors="reject")
+    assert sorted(book["loan_id"].to_list()) == [1, 2, 3]
+    assert rejects.filter(pl.col("payment_id").is_null())["loan_id"].to_list() == [4]
+    rejected_payments = set(rejects["payment_id"].drop_nulls().to_list())
+    assert rejected_payments == {2, 3, 4, 5, 6, 7}  # payment 7 belongs to the rejected loan 4
+    applied = postings.filter(
+        pl.col("kind").cast(pl.String).str.starts_with("pay") | (pl.col("kind") == "prepay_principal")
+    )
+    assert applied["amount"].sum() == Decimal("100.00")  # only payment 1
+
+
+def test_payment_on_a_day_already_accrued_is_refused():
+    book = ac.accrue(LOANS, dt.date(2024, 2, 10)).book
+    late_news = payments([(1, 1, dt.date(2024, 2, 5), 10.0)])
+    with pytest.raises(ac.ValidationError, match="already accrued"):
+        ac.accrue(book, AS_OF, late_news)
+
+
+def test_extensions_are_limited():
+    def ext(rows: list[tuple]) -> pl.DataFrame:
+        return pl.DataFrame(rows, schema=["loan_id", "due_on", "days"], orient="row")
+
+    with pytest.raises(ac.ValidationError, match=r"days must be 1\.\.3"):
+        ac.accrue(LOANS, AS_OF, extensions=ext([(1, dt.date(2024, 2, 1), 4)]))
+    with pytest.raises(ac.ValidationError, match="not one of the loan's due dates"):
+        ac.accrue(LOANS, AS_OF, extensions=ext([(1, dt.date(2024, 2, 2), 2)]))
+    with pytest.raises(ac.ValidationError, match="unknown loan"):
+        ac.accrue(LOANS, AS_OF, extensions=ext([(42, dt.date(2024, 2, 1), 2)]))
+    three = ext([(1, dt.date(2024, 2, 1), 1), (1, dt.date(2024, 3, 1), 1), (1, dt.date(2024, 4, 1), 1)])
+    with pytest.raises(ac.ValidationError, match="more than 2 extensions in 365 days"):
+        ac.accrue(LOANS, AS_OF, extensions=three)
+    # two are fine, and the book remembers them: a third later in the same year is refused
+    book = ac.accrue(LOANS, dt.date(2024, 1, 20), extensions=three.head(2)).book
+    assert book.filter(pl.col("loan_id") == 1)["extension_due_on_1"].item() == dt.date(2024, 3, 1)
+    with pytest.raises(ac.ValidationError, match="more than 2 extensions"):
+        ac.accrue(book, AS_OF, extensions=three.tail(1))
+    # an extension must come before its due date is billed
+    billed = ac.accrue(LOANS, dt.date(2024, 2, 1)).book
+    with pytest.raises(ac.ValidationError, match="already billed"):
+        ac.accrue(billed, AS_OF, extensions=ext([(1, dt.date(2024, 2, 1), 2)]))
+
+
+def test_extension_moves_ageing_not_interest():
+    """A 3-day extension on the first due date: no DPD and no penalty for 3 days, contract interest instead."""
+    extension = pl.DataFrame({"loan_id": [1], "due_on": [dt.date(2024, 2, 1)], "days": [3]})
+    book, postings = ac.accrue(
+        LOANS.head(1), dt.date(2024, 2, 3), extensions=extension, method="equal_principal"
+    )
+    assert book["dpd"].item() == 0 and book["penalty_due"].item() == 0
+    # 333.33 overdue principal at 0.05%/day for 3 days (Feb 1–3), cumulative: 0.50
+    extra = postings.filter((pl.col("kind") == "bill_interest") & (pl.col("posted_on") > dt.date(2024, 2, 1)))
+    assert book["interest_due"].item() == Decimal("15.50") + Decimal("0.50")
+    assert extra["amount"].sum() == Decimal("0.33")  # Feb 2 and 3; Feb 1's 0.17 posts with the bill
+    book = ac.accrue(book, dt.date(2024, 2, 5), method="equal_principal").book
+    assert book["dpd"].item() == 1 and book["penalty_due"].item() > 0
+
+
+def test_bad_servicing_parameters():
+    with pytest.raises(ac.ValidationError, match="late_fee_rate"):
+        ac.accrue(LOANS, AS_OF, late_fee_rate=1.5)
+    with pytest.raises(ValueError, match="unknown Prepay"):
+        ac.accrue(LOANS, AS_OF, prepay="smart")
+    with pytest.raises(ValueError, match="postings must be"):
+        ac.accrue(LOANS, AS_OF, postings="everything")
+    with pytest.raises(TypeError, match="unknown parameter"):
+        ac.accrue(LOANS, AS_OF, penalty_rat=0.001)
