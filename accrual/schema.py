@@ -499,9 +499,10 @@ BOOK_STATE = {
     "installment": "the fixed amount: the annuity (equal installment) or P/n (equal principal)",
     "next_due_on": "next due date (null when nothing is left to bill)",
     "installments_left": "installments not yet billed",
-    "accruing_since": "start of the current accrual segment (last due date, or a settlement)",
+    "period_start": "start of the current period (last due date, or disbursement)",
+    "accruing_since": "start of the current accrual segment: the period's start, or the latest settlement in it",
     "prepaid_on": "day of the latest prepayment (null when none)",
-    "period_weight": "the segment's length in 1/(12 · year days) years, as `period_step` takes it",
+    "period_weight": "the period's length in 1/(12 · year days) years, as `period_interest` takes it",
     "extension_due_on_1": "due date of the latest grace extension (宽限期)",
     "extension_days_1": "its days",
     "extension_due_on_2": "due date of the extension before it",
@@ -516,7 +517,7 @@ STATE_MONEY = (
     "principal_written_off",
     "installment",
 )
-STATE_DATES = ("next_due_on", "accruing_since", "prepaid_on")
+STATE_DATES = ("next_due_on", "period_start", "accruing_since", "prepaid_on")
 STATE_COUNTS = ("installments_left", "period_weight")
 
 

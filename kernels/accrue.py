@@ -5,10 +5,13 @@ installment due on t (the shared `period_step`, so on-time billing equals `sched
 day's payments (allocation, then interest to the day and prepayment), accrue contract interest,
 age, charge penalties, write off, and post the day's movements, one row per non-zero kind.
 
-Contract interest uses cumulative rounding within an accrual *segment* (from the last due date,
-disbursement or settlement to the next due date): through day t it is the segment's whole
-interest pro rata by day-count days, rounded once, so a period's daily postings add up exactly
-to the interest billed for it.
+Contract interest is the period's interest (`period_interest`: from the last due date or
+disbursement to the next due date) spread evenly over its day-count days. It uses cumulative
+rounding within an accrual *segment*, which starts with the period and again at each settlement
+of accrued interest (a prepayment): through day t the segment's interest is its balance's share
+of the period's interest for the segment's days so far, rounded once. So a period's daily
+postings add up exactly to the interest billed for it, and a prepayment on any day saves
+exactly the interest of the days it covers.
 
 Variable-length outputs (unpaid installments, postings) are counted first and filled second:
 `service_book` runs the same per-loan walk twice, once with `write=False` to size them.
@@ -87,14 +90,14 @@ Terms = namedtuple(
 State = namedtuple(
     "State",
     "fresh accrued_through status principal_outstanding interest_accrued credit principal_repaid "
-    "principal_written_off next_due_on installments_left installment accruing_since period_weight "
+    "principal_written_off next_due_on installments_left installment period_start accruing_since period_weight "
     "extension_due_1 extension_days_1 extension_due_2 extension_days_2 prepaid_on",
 )
 # A loan's payments are rows offsets[i]:offsets[i + 1], sorted by day; prepay -1 = the loan's.
 Payments = namedtuple("Payments", "offsets paid_on amount prepay")
 
 # Rows of the kernel's outputs (`dates`, `counts`, `money` of `service_book`).
-DATE_OUT = ("accrued_through", "next_due_on", "accruing_since", "prepaid_on")
+DATE_OUT = ("accrued_through", "next_due_on", "period_start", "accruing_since", "prepaid_on")
 COUNT_OUT = ("status", "dpd", "bucket", "installments_left", "period_weight")
 MONEY_OUT = (
     "principal_outstanding",
@@ -119,9 +122,9 @@ def _gcd(a, b):
 
 @jit
 def accrued_interest(balance, annual_num, weight, elapsed, length, days_per_year, den, ratio, mode):
-    """Contract interest of a segment through `elapsed` of its `length` day-count days, rounded once.
+    """Contract interest on `balance` for `elapsed` of a period's `length` day-count days, rounded once.
 
-    The segment's whole interest is balance × annual × weight / den (as in `period_step`); through
+    The period's whole interest is balance × annual × weight / den (as in `period_interest`); for
     `elapsed` days it is that times elapsed / length. By the day (weight = 12 · length) this is
     simply balance × daily rate × elapsed.
     """
@@ -202,7 +205,7 @@ def service_loan(
         accrued = credit = repaid = written_off = 0
         prepaid = NO_DATE
         fixed = fixed_amount(method, outstanding, annual, periods, T.multiple[i], mode)
-        since = disbursed
+        since = period_start = disbursed
         if method == BULLET:
             due, weight = term_weight(
                 disbursed, first_due, irregular_first, keep_day, periods, basis, dc, ydays, free_end
@@ -222,6 +225,7 @@ def service_loan(
         written_off = S.principal_written_off[i]
         fixed = S.installment[i]
         since = np.int64(S.accruing_since[i])
+        period_start = np.int64(S.period_start[i])
         due = np.int64(S.next_due_on[i])
         weight = S.period_weight[i]
         left = S.installments_left[i]
@@ -241,10 +245,9 @@ def service_loan(
             day[k] = 0
         # 1. bill the installment due today
         if status == ACTIVE and today == due:
-            principal, _, _ = period_step(
-                method, outstanding, annual, weight, den, ratio, fixed, fee, left == 1, mode
-            )
-            interest = accrued  # what was accrued for the period: equal to period_step's, by construction
+            # the interest accrued for the period: period_interest's, by construction, unless a
+            # prepayment settled part of it early
+            principal, interest, _ = period_step(method, outstanding, accrued, fixed, fee, left == 1)
             billed_fee = fee
             ends_early = principal == outstanding and left > 1
             if ends_early and prepaid != NO_DATE and T.keeps_fees[i]:
@@ -267,7 +270,7 @@ def service_loan(
             outstanding -= principal
             accrued = 0
             left -= 1
-            since = today
+            since = period_start = today
             # Without a prepayment, installments keep falling due as the schedule has them, even
             # for their fee alone once the principal is repaid (rounding can repay it early).
             if left > 0 and (outstanding > 0 or (fee > 0 and prepaid == NO_DATE)):
@@ -309,10 +312,7 @@ def service_loan(
                         money = allocate(records, count, money, T.allocation[i], day)
                     due, weight, left = NO_DATE, 0, 0
                 else:
-                    weight = period_weight(today, due, False, basis, dc, ydays, free_end)
-                    if strategy == REDUCE_INSTALLMENT and (
-                        method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL)
-                    ):
+                    if strategy == REDUCE_INSTALLMENT and (method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL)):
                         fixed = fixed_amount(method, outstanding, annual, left, T.multiple[i], mode)
             credit += money
             day[CREDIT] += money
@@ -321,11 +321,11 @@ def service_loan(
         dpd = _days_past_due(records, count, today)
         # 3. accrue today's contract interest on principal not yet due (算头不算尾)
         if status == ACTIVE and outstanding > 0 and due != NO_DATE:
-            start = max(since, free_end)
+            start = max(period_start, free_end)
+            elapsed = day_count_days(start, today + 1, dc) - day_count_days(start, since, dc)
             total = accrued_interest(
-                outstanding, annual, weight, day_count_days(start, today + 1, dc),
-                day_count_days(start, due, dc), ydays, den, ratio, mode,
-            )  # fmt: skip
+                outstanding, annual, weight, elapsed, day_count_days(start, due, dc), ydays, den, ratio, mode
+            )
             day[INTEREST_SUSPENDED if dpd >= T.non_accrual_after[i] else INTEREST] += total - accrued
             accrued = total
         # 4–5. age and penalise what is still unpaid at the end of the day
@@ -372,8 +372,9 @@ def service_loan(
         dpd = max(0, _days_past_due(records, count, today))
         out_dates[0, i] = max(today, through)
         out_dates[1, i] = due
-        out_dates[2, i] = since
-        out_dates[3, i] = prepaid
+        out_dates[2, i] = period_start
+        out_dates[3, i] = since
+        out_dates[4, i] = prepaid
         out_counts[0, i] = status
         out_counts[1, i] = dpd
         out_counts[2, i] = bucket(dpd)

@@ -1,7 +1,7 @@
 """The amortisation step shared by every method, and the schedule kernel built on it.
 
 `period_step` computes one installment (principal, interest, fee) from the balance and the
-period's length. Schedule generation uses it here; EOD billing, prepayment re-amortisation and
+period's interest (`period_interest`). Schedule generation uses it here; EOD billing, prepayment re-amortisation and
 stress projection call the same function, so they cannot drift apart.
 
 A period's length is a *weight* in units of 1/(12 · year_days) of a year: a regular month on the
@@ -130,19 +130,32 @@ def interest_denominator(annual_num, days_per_year):
 
 
 @jit
-def period_step(method, balance, annual_num, weight, den, ratio, fixed, fee, is_last, mode):
-    """One installment: (principal, interest, fee). The last one clears the balance exactly.
+def period_interest(balance, annual_num, weight, den, ratio, mode):
+    """A period's contract interest, balance × annual × weight / den, rounded once.
 
     `den, ratio` come from `interest_denominator` (once per loan).
 
-    >>> from accrual.kernels.amortize import period_step, interest_denominator, EQUAL_PRINCIPAL, RATE_SCALE
+    >>> from accrual.kernels.amortize import period_interest, interest_denominator, RATE_SCALE
     >>> annual = 18 * RATE_SCALE // 100  # 0.05%/day on ACT/360
     >>> den, ratio = interest_denominator(annual, 360)
-    >>> # 1000.00 for 30 days, P/n = 333.33
-    >>> period_step(EQUAL_PRINCIPAL, 100_000, annual, 12 * 30, den, ratio, 33_333, 0, False, 0)
-    (33333, 1500, 0)
+    >>> period_interest(100_000, annual, 12 * 30, den, ratio, 0)  # 1000.00 for 30 days: 15.00
+    1500
     """
-    interest = mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
+    return mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
+
+
+@jit
+def period_step(method, balance, interest, fixed, fee, is_last):
+    """One installment: (principal, interest, fee) given the period's interest. The last one
+    clears the balance exactly.
+
+    The schedule passes `period_interest`; EOD billing passes the interest accrued day by day,
+    which is the same amount for a period without prepayment (cumulative rounding).
+
+    >>> from accrual.kernels.amortize import period_step, EQUAL_INSTALLMENT
+    >>> period_step(EQUAL_INSTALLMENT, 100_000, 1_500, 34_338, 0, False)  # annuity 343.38
+    (32838, 1500, 0)
+    """
     if is_last:
         principal = balance
     elif method == EQUAL_INSTALLMENT:
@@ -224,9 +237,8 @@ def fill_schedule(
                 if not is_last:
                     continue
                 weight = weight_sum
-            p, interest, f = period_step(
-                meth, balance, annual_num[i], weight, den, ratio, fixed, fee, is_last, mode
-            )
+            interest = period_interest(balance, annual_num[i], weight, den, ratio, mode)
+            p, interest, f = period_step(meth, balance, interest, fixed, fee, is_last)
             balance -= p
             out_loan_id[row] = loan_id[i]
             out_period[row] = row - offsets[i] + 1

@@ -350,8 +350,10 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
     else:
         bills = [(dues[k], years(k)) for k in range(n)]
     bill_index = 0
-    # the accrual segment: [seg_start, bills[bill_index] date) with its interest measured in years
-    seg_start, seg_years = loan.disbursed_on, bills[0][1]
+    # the period [period_start, bills[bill_index] date) with its interest measured in years; its
+    # accrual restarts at seg_start after a settlement, on the balance left
+    period_start = seg_start = loan.disbursed_on
+    seg_years = bills[0][1]
 
     outstanding = loan.principal
     accrued = credit = repaid = written_off = Decimal(0)
@@ -380,12 +382,13 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
         return money
 
     def accrued_through(day: dt.date) -> Decimal:
-        """Contract interest of the current segment through `day`, rounded once."""
-        start = max(seg_start, free_end)
+        """Contract interest since seg_start through `day`: the period's, pro rata by day-count days."""
+        start = max(period_start, free_end)
         length = day_count_days(start, bills[bill_index][0], loan.day_count)
         if length == 0:
             return Decimal(0)
         elapsed = day_count_days(start, day + dt.timedelta(days=1), loan.day_count)
+        elapsed -= day_count_days(start, seg_start, loan.day_count)
         return round_money(Fraction(outstanding) * rate * seg_years * elapsed / length, r)
 
     def overdue_days(o: Owed, day: dt.date) -> int:
@@ -418,7 +421,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
             accrued = Decimal(0)
             left -= 1
             bill_index += 1
-            seg_start = day
+            seg_start = period_start = day
             if left > 0 and (outstanding > 0 or (fee > 0 and not prepaid)):
                 seg_years = bills[bill_index][1]
             else:
@@ -464,10 +467,6 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
                     left = 0
                     bill_index = len(bills)
                 else:
-                    start = max(day, free_end)
-                    seg_years = Fraction(
-                        day_count_days(start, bills[bill_index][0], loan.day_count), year_days
-                    )
                     if strategy == "reduce_installment" and loan.method == "equal_installment":
                         fixed = annuity(outstanding, annual_rate(loan), left, r, loan.installment_multiple)
                     elif strategy == "reduce_installment" and loan.method == "equal_principal":

@@ -31,9 +31,12 @@ START = dt.date(2023, 1, 1)
 
 
 def scenario(
-    n: int, seed: int, horizon: int = 200
+    n: int, seed: int, horizon: int = 200, extra_payments: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dt.date]:
-    """(loans with servicing columns, payments, extensions, as_of) for n random loans."""
+    """(loans with servicing columns, payments, extensions, as_of) for n random loans.
+
+    Payments follow `generate_payments` behaviours; `extra_payments` adds odd amounts on odd days.
+    """
     rng = random.Random(seed)
     rows = random_loans(n, seed)
     for row in rows:
@@ -43,7 +46,7 @@ def scenario(
         pl.col("penalty_rate", "late_fee_rate", "prepay_fee_rate").cast(pl.Float64)
     )
     as_of = max(r["disbursed_on"] for r in rows) + dt.timedelta(days=horizon)
-    pays = ac.generate_payments(loans, as_of, seed=seed).select("loan_id", "paid_on", "amount")
+    pays = ac.generate_payments(loans, as_of, seed=seed).select("loan_id", "paid_on", "amount", "behaviour")
     extra = []  # odd amounts on odd days: partial settlements, credits, prepayments
     for row in rows:
         for _ in range(rng.choice([0, 0, 1, 3])):
@@ -51,8 +54,8 @@ def scenario(
             if day <= as_of:
                 amount = Decimal(rng.choice([rng.randint(1, 500), rng.randint(1, 10**7)])) / 100
                 extra.append({"loan_id": row["loan_id"], "paid_on": day, "amount": amount})
-    if extra:
-        pays = pl.concat([pays, pl.DataFrame(extra, schema=pays.schema)])
+    if extra and extra_payments:
+        pays = pl.concat([pays, pl.DataFrame(extra, schema=pays.drop("behaviour").schema)], how="diagonal")
     pays = pays.with_row_index("payment_id").with_columns(pl.col("payment_id").cast(pl.Int64))
     sched = ac.schedule(loans.drop(*SERVICING_CHOICES))
     firsts = (

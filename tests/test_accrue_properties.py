@@ -147,13 +147,19 @@ def test_independent_of_batches_and_threads(seed, parts):
 @settings(deadline=None, max_examples=25)
 @given(st.integers(0, 10**6), st.integers(1, 40))
 def test_paying_later_never_costs_less(seed, delay):
-    """Invariant 6: the same payments made `delay` days later never cost less in charges."""
-    loans, pays, extensions, as_of = scenario(10, seed)
+    """Invariant 6: the same installment payments made `delay` days later never cost less in charges.
+
+    Payments made ahead of a due date prepay principal (SPEC.md section 4, step 2), so moving a
+    *prepayment* across a due date redirects its money; the invariant is about paying what is
+    due, so prepayments are left out here.
+    """
+    loans, pays, extensions, as_of = scenario(10, seed, extra_payments=False)
+    pays = pays.filter(pl.col("behaviour") != "prepaying")
     # The default penalty (1.5 × contract) is never below the contract rate; write-off stops all
     # accrual by design (SPEC.md section 4, step 6), so it is off here.
     loans = loans.with_columns(penalty_rate=None, write_off_after_days=None)
     later = pays.with_columns(pl.col("paid_on") + dt.timedelta(days=delay)).filter(pl.col("paid_on") <= as_of)
-    kept = pays.filter(pl.col("payment_id").is_in(later["payment_id"]))
+    kept = pays.filter(pl.col("payment_id").is_in(later["payment_id"].implode()))
     on_time = ac.accrue(loans, as_of, kept, extensions).postings
     delayed = ac.accrue(loans, as_of, later, extensions).postings
 
