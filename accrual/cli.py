@@ -2,6 +2,7 @@
 
 accrual generate -n 1000000 --seed 1 -o loans.parquet
 accrual schedule loans.parquet -o schedule.parquet [--rejects rejects.parquet] [--method ...]
+accrual eod book.parquet --as-of 2026-07-01 [--payments p.parquet] --out book2.parquet --postings postings.parquet
 accrual demo
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
@@ -42,12 +44,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in KEYWORDS:
         sch.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default {name} for the loans")
 
-    demo = verbs.add_parser("demo", help="schedules for the bundled sample book, summarised")
+    eod = verbs.add_parser("eod", help="the end-of-day batch: service a book through a date")
+    eod.add_argument("book", help="book (or fresh loans) Parquet file")
+    eod.add_argument(
+        "--as-of", required=True, type=dt.date.fromisoformat, help="last day to service (YYYY-MM-DD)"
+    )
+    eod.add_argument("--payments", help="payments Parquet file (payment_id, loan_id, paid_on, amount)")
+    eod.add_argument("--extensions", help="grace extensions Parquet file (loan_id, due_on, days)")
+    eod.add_argument("--out", required=True, help="the new book's Parquet file")
+    eod.add_argument("--postings", required=True, help="the postings' Parquet file")
+    eod.add_argument("--summary", action="store_true", help="post totals per day and kind, not per loan")
+    eod.add_argument("--rejects", help="write invalid loans and payments here instead of failing")
+    eod.add_argument("--preset", choices=sorted(accrual.presets), help="product policy (e.g. emergency)")
+    eod.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="loans per batch")
+
+    demo = verbs.add_parser(
+        "demo", help="schedules and 90 days of EOD for the bundled sample book, summarised"
+    )
     demo.add_argument("--loans", default=str(SAMPLE), help="loans Parquet file (default: the sample)")
 
     args = parser.parse_args(argv)
     try:
-        return {"generate": _generate, "schedule": _schedule, "demo": _demo}[args.verb](args)
+        return {"generate": _generate, "schedule": _schedule, "eod": _eod, "demo": _demo}[args.verb](args)
     except accrual.ValidationError as error:
         print(f"accrual: invalid input\n{error}", file=sys.stderr)
         return 2
@@ -87,6 +105,98 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eod(args: argparse.Namespace) -> int:
+    """Stream the book in batches; each batch's payments and extensions go with it."""
+    defaults = dict(accrual.presets[args.preset]) if args.preset else {}
+    payments = _read_optional(args.payments)
+    extensions = _read_optional(args.extensions)
+    errors = "reject" if args.rejects else "raise"
+    pre_rejected = None
+    if payments is not None and "payment_id" in payments.columns:
+        twice = payments["payment_id"].is_duplicated()
+        if errors == "raise":
+            _refuse_duplicates(payments)
+        elif twice.any():  # refused across the whole file, not only within a batch
+            pre_rejected = payments.filter(twice)
+            payments = payments.filter(~twice)
+    matched = pl.Series([False] * (0 if payments is None else payments.height))
+    total = count_rows(args.book)
+    started = time.perf_counter()
+    summary: list[pl.DataFrame] = []
+    reject_sink = ParquetSink(args.rejects) if args.rejects else contextlib.nullcontext()
+    with ParquetSink(args.out) as book_out, ParquetSink(args.postings) as posting_out, reject_sink as rejects:
+        with tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows) as bar:
+            batches = (
+                iter_batches(args.book, args.batch_rows) if total else iter([pl.read_parquet(args.book)])
+            )
+            for batch in batches:
+                ids = batch["loan_id"].implode()
+                mine = None if payments is None else payments["loan_id"].is_in(ids)
+                if mine is not None:
+                    matched = matched | mine
+                result = accrual.accrue(
+                    batch,
+                    args.as_of,
+                    None if payments is None or mine is None else payments.filter(mine),
+                    None if extensions is None else extensions.filter(pl.col("loan_id").is_in(ids)),
+                    errors=errors,
+                    postings="summary" if args.summary else "detail",
+                    **defaults,
+                )
+                if rejects is not None:
+                    result, bad = result
+                    rejects.write(bad)
+                book_out.write(result.book)
+                if args.summary:
+                    summary.append(result.postings)
+                else:
+                    posting_out.write(result.postings)
+                bar.update(batch.height)
+        if pre_rejected is not None and rejects is not None:
+            rejects.write(_stray_rejects(pre_rejected, "payment_id", "duplicate payment_id"))
+        strays = None if payments is None else payments.filter(~matched)
+        if strays is not None and strays.height:
+            if rejects is None:
+                raise accrual.ValidationError(
+                    f"{strays.height} payment(s) for loans not in the book: payment_id(s) "
+                    + ", ".join(repr(x) for x in strays["payment_id"].head(10).to_list())
+                )
+            rejects.write(_stray_rejects(strays, "loan_id", "unknown loan (or the loan is rejected)"))
+        if args.summary:
+            combined = pl.concat(summary).group_by("posted_on", "kind").agg(pl.col("amount").sum())
+            posting_out.write(combined.filter(pl.col("amount") != 0).sort("posted_on", "kind"))
+    seconds = time.perf_counter() - started
+    print(
+        f"{total:,} loans serviced through {args.as_of} in {seconds:.2f} s; wrote {args.out} and {args.postings}"
+    )
+    return 0
+
+
+def _read_optional(path: str | None) -> pl.DataFrame | None:
+    return None if path is None else pl.read_parquet(path)
+
+
+def _refuse_duplicates(payments: pl.DataFrame) -> None:
+    """Duplicate payment ids are refused across the whole file, not only within a batch."""
+    if "payment_id" in payments.columns:
+        twice = payments.filter(pl.col("payment_id").is_duplicated())["payment_id"].unique()
+        if twice.len():
+            shown = ", ".join(repr(x) for x in twice.head(10).to_list())
+            raise accrual.ValidationError(
+                f"column 'payment_id': duplicate payment_id — {twice.len()} id(s): {shown}"
+            )
+
+
+def _stray_rejects(payments: pl.DataFrame, column: str, rule: str) -> pl.DataFrame:
+    return payments.select(
+        "loan_id",
+        "payment_id",
+        pl.lit(column).alias("column"),
+        pl.lit(rule).alias("rule"),
+        pl.col(column).cast(pl.String).alias("value"),
+    )
+
+
 def _demo(args: argparse.Namespace) -> int:
     loans = pl.read_parquet(args.loans)
     accrual.schedule(loans.head(1))  # compile (or load the cache) before timing
@@ -123,7 +233,55 @@ def _demo(args: argparse.Namespace) -> int:
         f"\n{table.height:,} installments in {seconds * 1000:.1f} ms "
         f"({loans.height / seconds / 1e6:.2f} M loans/s, {table.height / seconds / 1e6:.1f} M installments/s)"
     )
+    _demo_eod(loans)
     return 0
+
+
+DEMO_START = dt.date(2026, 6, 30)  # the sample's last disbursement day
+DEMO_DAYS = 90
+
+
+def _demo_eod(loans: pl.DataFrame) -> None:
+    """Catch the sample book up to its last disbursement day, then run 90 nightly EOD batches
+    with synthetic borrowers (on time, late, partial, prepaying, defaulting)."""
+    end = DEMO_START + dt.timedelta(days=DEMO_DAYS)
+    payments = accrual.generate_payments(loans, end, seed=2026)
+    policy = {"write_off_after_days": 180}
+    started = time.perf_counter()
+    book, postings = accrual.accrue(
+        loans, DEMO_START, payments.filter(pl.col("paid_on") <= DEMO_START), **policy
+    )
+    catch_up = time.perf_counter() - started
+    ledgers = [postings]
+    nightly = []
+    by_day = payments.partition_by("paid_on", as_dict=True)
+    for k in range(1, DEMO_DAYS + 1):
+        day = DEMO_START + dt.timedelta(days=k)
+        started = time.perf_counter()
+        book, postings = accrual.accrue(book, day, by_day.get((day,)), **policy)
+        nightly.append(time.perf_counter() - started)
+        ledgers.append(postings)
+    ledger = pl.concat(ledgers)
+    print(f"\nEnd of day: {loans.height:,} loans caught up to {DEMO_START} in {catch_up * 1000:.0f} ms, "
+          f"then {DEMO_DAYS} nightly batches to {end} ({payments.height:,} payments; "
+          f"median night {sorted(nightly)[len(nightly) // 2] * 1000:.1f} ms)\n")  # fmt: skip
+    balance = pl.col("principal_outstanding") + pl.col("principal_due")
+    buckets = (
+        book.group_by("status", "bucket")
+        .agg(pl.len().alias("loans"), balance.sum().alias("principal"), pl.col("interest_due").sum(),
+             pl.col("penalty_due").sum(), pl.col("credit").sum())
+        .sort("status", "bucket")
+    )  # fmt: skip
+    print(f"Book as of {end}, by status and delinquency bucket:")
+    print(buckets)
+    kinds = ledger.group_by("kind").agg(pl.len().alias("postings"), pl.col("amount").sum()).sort("kind")
+    print("\nPostings by kind (disbursement to the last night):")
+    print(kinds)
+    totals = dict(kinds.select("kind", "amount").iter_rows())
+    income = totals.get("interest", 0)
+    penalties = sum(totals.get(k, 0) for k in ("penalty", "compound", "late_fee"))
+    print(f"\nIncome accrued: interest {income:,}, suspended {totals.get('interest_suspended', 0):,}, "
+          f"penalties {penalties:,}; written off {totals.get('write_off', 0):,}")  # fmt: skip
 
 
 def _example_loan(loans: pl.DataFrame) -> dict[str, Any]:

@@ -89,3 +89,54 @@ def test_empty_loans_file_gives_an_empty_schedule_with_columns(tmp_path):
     assert main(["schedule", str(loans), "-o", str(out)]) == 0
     table = pl.read_parquet(out)
     assert table.height == 0 and table.columns == ac.schedule(ac.generate(3)).columns
+
+
+def test_eod_in_batches_equals_one_call(tmp_path, capsys):
+    loans = ac.generate(900, seed=5)
+    as_of = dt.date(2026, 8, 31)
+    payments = ac.generate_payments(loans, as_of, seed=5)
+    loans.write_parquet(tmp_path / "book.parquet")
+    payments.write_parquet(tmp_path / "payments.parquet")
+    args = ["eod", str(tmp_path / "book.parquet"), "--as-of", "2026-08-31", "--payments", str(tmp_path / "payments.parquet"),
+            "--out", str(tmp_path / "out.parquet"), "--preset", "emergency"]  # fmt: skip
+    assert main([*args, "--postings", str(tmp_path / "post.parquet"), "--batch-rows", "250"]) == 0
+    expected = ac.accrue(loans, as_of, payments, **ac.presets["emergency"])
+    assert pl.read_parquet(tmp_path / "out.parquet").equals(expected.book)
+    assert pl.read_parquet(tmp_path / "post.parquet").equals(expected.postings)
+    assert "900 loans serviced through 2026-08-31" in capsys.readouterr().out
+    summary = tmp_path / "summary.parquet"
+    assert main([*args, "--postings", str(summary), "--summary", "--batch-rows", "300"]) == 0
+    by_day = (
+        expected.postings.group_by("posted_on", "kind").agg(pl.col("amount").sum()).sort("posted_on", "kind")
+    )
+    assert pl.read_parquet(summary).select(by_day.columns).equals(by_day.filter(pl.col("amount") != 0))
+
+
+def test_eod_refuses_a_second_run_and_keeps_the_previous_files(tmp_path, capsys):
+    loans = ac.generate(50, seed=2)
+    loans.write_parquet(tmp_path / "book.parquet")
+    out, post = tmp_path / "out.parquet", tmp_path / "post.parquet"
+    args = ["--out", str(out), "--postings", str(post)]
+    assert main(["eod", str(tmp_path / "book.parquet"), "--as-of", "2026-07-31", *args]) == 0
+    before = out.read_bytes(), post.read_bytes()
+    assert main(["eod", str(out), "--as-of", "2026-07-31", *args]) == 2
+    assert "already accrued through" in capsys.readouterr().err
+    assert (out.read_bytes(), post.read_bytes()) == before
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_eod_rejects_unknown_and_duplicate_payments(tmp_path):
+    loans = ac.generate(40, seed=2)
+    loans.write_parquet(tmp_path / "book.parquet")
+    pays = pl.DataFrame(
+        {"payment_id": [1, 2, 2, 3], "loan_id": [1, 2, 3, 999], "paid_on": [dt.date(2026, 7, 1)] * 4,
+         "amount": [10.0, 10.0, 10.0, 10.0]}
+    )  # fmt: skip
+    pays.write_parquet(tmp_path / "pays.parquet")
+    args = ["eod", str(tmp_path / "book.parquet"), "--as-of", "2026-07-31", "--payments", str(tmp_path / "pays.parquet"),
+            "--out", str(tmp_path / "o.parquet"), "--postings", str(tmp_path / "p.parquet"), "--batch-rows", "16"]  # fmt: skip
+    assert main(args) == 2
+    assert main([*args, "--rejects", str(tmp_path / "r.parquet")]) == 0
+    rejects = pl.read_parquet(tmp_path / "r.parquet")
+    assert sorted(rejects["payment_id"].drop_nulls().to_list()) == [2, 2, 3]
+    assert pl.read_parquet(tmp_path / "o.parquet").height == 40
