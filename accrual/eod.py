@@ -22,9 +22,8 @@ from accrual.kernels.accrue import (
     COUNT_OUT,
     DATE_OUT,
     MONEY_OUT,
-    Payments,
     State,
-    Terms,
+    Term,
     due_date_index,
     service_book,
 )
@@ -50,6 +49,15 @@ KIND = pl.Enum(ledger.KINDS)
 STATUS = pl.Enum(ledger.STATUSES)
 BUCKET = pl.Enum(ledger.BUCKETS)
 RECORD_MONEY = ("principal", "interest", "fee", "penalty", "grace_interest")
+
+
+class Payments(NamedTuple):
+    """Accepted payments sorted by (loan, day, payment_id); loan i's are rows offsets[i]:offsets[i + 1]."""
+
+    offsets: np.ndarray  # int64
+    paid_on: np.ndarray  # int32 days
+    amount: np.ndarray  # int64 fen
+    prepay: np.ndarray  # int8 Prepay code, -1 for the loan's own
 
 
 class Accrual(NamedTuple):
@@ -346,44 +354,40 @@ def _show(ids: pl.Series) -> str:
     return shown + (f" and {ids.len() - 10} more" if ids.len() > 10 else "")
 
 
-def _terms(loans: Any) -> Terms:
+def _terms(loans: Any) -> np.ndarray:
+    """The `Term` matrix: a row per contract or policy parameter, a column per loan (int64)."""
     s = loans.servicing
+    rows = {
+        Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
+        Term.TERM_UNIT: loans.term_unit, Term.DISBURSED_ON: loans.disbursed_on,
+        Term.FIRST_DUE_ON: loans.first_due_on, Term.METHOD: loans.method, Term.DAY_COUNT: loans.day_count,
+        Term.BASIS: loans.interest_basis, Term.MULTIPLE: loans.installment_multiple,
+        Term.ROUNDING: loans.rounding, Term.FEE_NUM: loans.installment_fee_num,
+        Term.FREE_DAYS: loans.interest_free_days, Term.PENALTY_NUM: s["penalty_num"],
+        Term.GRACE_DAYS: s["grace_days"], Term.COMPOUND_AFTER: s["compound_after"],
+        Term.LATE_FEE_NUM: s["late_fee_num"], Term.LATE_FEE_AFTER: s["late_fee_after"],
+        Term.NON_ACCRUAL_AFTER: s["non_accrual_after"], Term.WRITE_OFF_AFTER: s["write_off_after"],
+        Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
+        Term.KEEPS_FEES: s["keeps_fees"],
+    }  # fmt: skip
+    matrix = np.empty((len(Term), len(loans)), dtype=np.int64)
+    for row, values in rows.items():
+        matrix[row] = values
+    return matrix
 
-    def i64(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a, dtype=np.int64)
 
-    return Terms(
-        i64(loans.principal), i64(loans.annual_num), i64(loans.term), i64(loans.term_unit),
-        np.ascontiguousarray(loans.disbursed_on, dtype=np.int32),
-        np.ascontiguousarray(loans.first_due_on, dtype=np.int32),
-        i64(loans.method), i64(loans.day_count), i64(loans.interest_basis), i64(loans.installment_multiple),
-        i64(loans.rounding), i64(loans.installment_fee_num), i64(loans.interest_free_days),
-        i64(s["penalty_num"]), i64(s["grace_days"]), i64(s["compound_after"]), i64(s["late_fee_num"]),
-        i64(s["late_fee_after"]), i64(s["non_accrual_after"]), i64(s["write_off_after"]),
-        i64(s["allocation"]), i64(s["prepay"]), i64(s["prepay_fee_num"]), i64(s["keeps_fees"]),
-    )  # fmt: skip
-
-
-def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> State:
-    def get(name: str, dtype: Any) -> np.ndarray:
-        values = state.get(name)
-        if values is None:
-            return np.zeros(n, dtype=dtype)
-        return np.ascontiguousarray(values, dtype=dtype)
-
-    return State(
-        np.ascontiguousarray(state["fresh"], dtype=np.bool_),
-        get("accrued_through", np.int32), get("status", np.int64),
-        get("principal_outstanding", np.int64), get("interest_accrued", np.int64), get("credit", np.int64),
-        get("principal_repaid", np.int64), get("principal_written_off", np.int64),
-        get("next_due_on", np.int32), get("installments_left", np.int64), get("installment", np.int64),
-        get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
-        np.ascontiguousarray(extension["extension_due_on_1"], dtype=np.int32),
-        np.ascontiguousarray(extension["extension_days_1"], dtype=np.int64),
-        np.ascontiguousarray(extension["extension_due_on_2"], dtype=np.int32),
-        np.ascontiguousarray(extension["extension_days_2"], dtype=np.int64),
-        np.ascontiguousarray(state.get("prepaid_on", np.full(n, NO_DATE)), dtype=np.int32),
-    )  # fmt: skip
+def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The `State` matrix: a row per state column read from the book, a column per loan (int64;
+    zeros for fresh loans)."""
+    matrix = np.zeros((len(State), n), dtype=np.int64)
+    names = {**state, **{k.replace("_on_", "_"): v for k, v in extension.items()}}
+    for row in State:
+        values = names.get(row.name.lower())
+        if values is not None:
+            matrix[row] = values
+    if "prepaid_on" not in state:
+        matrix[State.PREPAID_ON] = NO_DATE
+    return matrix
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -426,20 +430,22 @@ def _run(
 ) -> Accrual:
     n = len(loans)
     terms = _terms(loans)
-    st = _state(state, extension, n)
+    held = _state(state, extension, n)
     records_in, record_offsets = _records(book, state["fresh"])
     chunks = _chunks(n)
-    through = np.where(st.fresh, terms.disbursed_on.astype(np.int64) - 1, st.accrued_through)
+    through = np.where(held[State.FRESH] == 1, terms[Term.DISBURSED_ON] - 1, held[State.ACCRUED_THROUGH])
     day0 = int(through.min()) + 1 if n else as_of
     record_counts = np.zeros(n, dtype=np.int64)
     posting_counts = np.zeros(n, dtype=np.int64)
-    no_dates, no_counts = np.zeros((len(DATE_OUT), 0), np.int32), np.zeros((5, 0), np.int64)
-    no_money, no_records = np.zeros((10, 0, 2), np.int64), np.zeros((ledger.RECORD_FIELDS, 0), np.int64)
+    inputs = (terms, held, records_in, record_offsets, pay.offsets, pay.paid_on, pay.amount, pay.prepay)
+    no_dates, no_counts = np.zeros((len(DATE_OUT), 0), np.int32), np.zeros((len(COUNT_OUT), 0), np.int64)
+    no_money = np.zeros((len(MONEY_OUT), 0, 2), np.int64)
+    no_records = np.zeros((ledger.RECORD_FIELDS, 0), np.int64)
     zero_offsets = np.zeros(n + 1, dtype=np.int64)
     no_summary = np.zeros((chunks.shape[0] - 1, 0, ledger.N_KINDS), np.int64)
     no_post = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros((0, 2), np.int64))
     service_book(
-        as_of, day0, chunks, terms, st, records_in, record_offsets, pay, False, record_counts, posting_counts,
+        as_of, day0, chunks, *inputs, False, record_counts, posting_counts,
         no_dates, no_counts, no_money, no_records, zero_offsets, zero_offsets, *no_post, no_summary,
     )  # fmt: skip
     out_record_offsets = np.zeros(n + 1, dtype=np.int64)
@@ -462,7 +468,7 @@ def _run(
     days = as_of - day0 + 1 if not detail else 0
     summary = np.zeros((chunks.shape[0] - 1, max(days, 0), ledger.N_KINDS), np.int64)
     service_book(
-        as_of, day0, chunks, terms, st, records_in, record_offsets, pay, True, record_counts, posting_counts,
+        as_of, day0, chunks, *inputs, True, record_counts, posting_counts,
         dates, counts, money, records, out_record_offsets, posting_offsets, *post, summary,
     )  # fmt: skip
     new_book = _book(book, dates, counts, money, records, out_record_offsets, extension)
@@ -479,8 +485,9 @@ def _date_array(days: np.ndarray) -> pa.Array:
 
 
 def _enum(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
-    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(names))
-    return pl.Series(dictionary).cast(pl.String).cast(pl.Enum(names))
+    """An Enum column from codes (via an Arrow dictionary, the fast way into polars)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.uint32)), pa.array(names))
+    return pl.Series(dictionary).cast(pl.Enum(names))
 
 
 def _book(

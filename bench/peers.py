@@ -7,6 +7,7 @@ machine, as the best of a few repetitions; ratios are what we report, never bare
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import os
 import subprocess
@@ -67,6 +68,132 @@ def amortization_schedule(loans: pl.DataFrame) -> list[tuple]:
     return out
 
 
+EOD_START = dt.date(2026, 6, 30)  # the generated book's last disbursement day
+EOD_DAY = EOD_START + dt.timedelta(days=1)
+
+
+def eod_book(n: int, seed: int = 1, batch: int = 1_000_000) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(book serviced through EOD_START with synthetic borrowers, the payments of EOD_DAY and the
+    30 days after it). Built in batches with summary postings, so 10M loans fit in memory."""
+    loans = accrual.generate(n, seed)
+    payments = accrual.generate_payments(loans, EOD_DAY + dt.timedelta(days=30), seed=seed)
+    books = []
+    for first in range(0, n, batch):
+        part = loans.slice(first, batch)
+        ids = part["loan_id"].implode()
+        paid = payments.filter(pl.col("loan_id").is_in(ids) & (pl.col("paid_on") <= EOD_START))
+        books.append(accrual.accrue(part, EOD_START, paid, postings="summary").book)
+    later = payments.filter(pl.col("paid_on") > EOD_START)
+    return pl.concat(books), later
+
+
+def numpy_day_step(book: dict[str, np.ndarray], paid: np.ndarray, today: int) -> dict[str, np.ndarray]:
+    """A simplified EOD day in vectorised NumPy (SPEC.md section 9's peer): bill what falls due,
+    apply the day's payments (penalty → interest → principal), accrue interest by the day, age,
+    charge penalty on overdue principal; postings for interest and penalty. Float money rounded
+    to the fen each step; no schedules, no fees, no compound, no per-installment ageing."""
+    outstanding, accrued = book["outstanding"], book["accrued"]
+    due_today = book["next_due_on"] == today
+    bill_principal = np.where(
+        due_today, np.minimum(np.maximum(book["installment"] - accrued, 0), outstanding), 0
+    )
+    bill_interest = np.where(due_today, accrued, 0)
+    principal_due = book["principal_due"] + bill_principal
+    interest_due = book["interest_due"] + bill_interest
+    outstanding = outstanding - bill_principal
+    accrued = np.where(due_today, 0, accrued)
+    pay_penalty = np.minimum(paid, book["penalty_due"])
+    rest = paid - pay_penalty
+    pay_interest = np.minimum(rest, interest_due)
+    rest -= pay_interest
+    pay_principal = np.minimum(rest, principal_due)
+    principal_due = principal_due - pay_principal
+    interest_due = interest_due - pay_interest
+    interest = np.floor(outstanding * book["daily_rate"] + 0.5)
+    penalty = np.floor(principal_due * book["penalty_rate"] + 0.5)
+    overdue = principal_due + interest_due > 0
+    loans = np.arange(outstanding.shape[0])
+    post_loan = np.concatenate([loans[interest > 0], loans[penalty > 0]])
+    post_amount = np.concatenate([interest[interest > 0], penalty[penalty > 0]])
+    return {
+        "outstanding": outstanding, "accrued": accrued + interest, "principal_due": principal_due,
+        "interest_due": interest_due, "penalty_due": book["penalty_due"] - pay_penalty + penalty,
+        "dpd": np.where(overdue, book["dpd"] + 1, 0), "post_loan": post_loan, "post_amount": post_amount,
+    }  # fmt: skip
+
+
+def numpy_day_inputs(
+    book: pl.DataFrame, payments: pl.DataFrame
+) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """The peer's inputs: book columns as float fen arrays, the day's payments summed per loan."""
+
+    def fen(name: str) -> np.ndarray:
+        return book[name].cast(pl.Float64).to_numpy() * 100
+
+    daily = pl.coalesce(pl.col("daily_rate"), pl.col("annual_rate") / 360)
+    rates = book.select(
+        daily.alias("daily"), pl.coalesce(pl.col("penalty_rate"), daily * 1.5).alias("penalty")
+    )
+    position = book.select("loan_id").with_row_index("position")
+    day = payments.filter(pl.col("paid_on") == EOD_DAY).join(position, on="loan_id")
+    paid = np.bincount(day["position"].to_numpy(), weights=day["amount"].cast(pl.Float64).to_numpy() * 100,
+                       minlength=book.height)  # fmt: skip
+    arrays = {
+        "outstanding": fen("principal_outstanding"), "accrued": fen("interest_accrued"),
+        "installment": fen("installment"), "principal_due": fen("principal_due"), "interest_due": fen("interest_due"),
+        "penalty_due": fen("penalty_due"), "dpd": book["dpd"].to_numpy(),
+        "next_due_on": book["next_due_on"].to_physical().fill_null(-1).to_numpy(),
+        "daily_rate": rates["daily"].to_numpy(), "penalty_rate": rates["penalty"].to_numpy(),
+    }  # fmt: skip
+    return arrays, paid, (EOD_DAY - dt.date(1970, 1, 1)).days
+
+
+def polars_day_step(book: pl.DataFrame, payments: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The same simplified day step as `numpy_day_step`, as polars expressions over the book."""
+    today = pl.lit(EOD_DAY)
+    paid = (
+        payments.filter(pl.col("paid_on") == EOD_DAY)
+        .group_by("loan_id")
+        .agg(pl.col("amount").sum().alias("paid"))
+    )
+    daily = pl.coalesce(pl.col("daily_rate"), pl.col("annual_rate") / 360)
+    step = (
+        book.join(paid, on="loan_id", how="left")
+        .with_columns(pl.col("paid").fill_null(0), (pl.col("next_due_on") == today).fill_null(False).alias("due_today"))
+        .with_columns(
+            bill=pl.when("due_today").then(pl.min_horizontal(pl.max_horizontal(pl.col("installment") - pl.col("interest_accrued"), 0),
+                                                               pl.col("principal_outstanding"))).otherwise(0),
+            bill_interest=pl.when("due_today").then(pl.col("interest_accrued")).otherwise(0),
+        )
+        .with_columns(
+            principal_outstanding=pl.col("principal_outstanding") - pl.col("bill"),
+            principal_due=pl.col("principal_due") + pl.col("bill"),
+            interest_due=pl.col("interest_due") + pl.col("bill_interest"),
+            pay_penalty=pl.min_horizontal("paid", "penalty_due"),
+        )
+        .with_columns(pay_interest=pl.min_horizontal(pl.col("paid") - pl.col("pay_penalty"), "interest_due"))
+        .with_columns(pay_principal=pl.min_horizontal(pl.col("paid") - pl.col("pay_penalty") - pl.col("pay_interest"), "principal_due"))
+        .with_columns(
+            principal_due=pl.col("principal_due") - pl.col("pay_principal"),
+            interest_due=pl.col("interest_due") - pl.col("pay_interest"),
+            interest=(pl.col("principal_outstanding").cast(pl.Float64) * daily).round(2),
+        )
+        .with_columns(
+            penalty=(pl.col("principal_due").cast(pl.Float64) * pl.coalesce(pl.col("penalty_rate"), daily * 1.5)).round(2),
+            dpd=pl.when(pl.col("principal_due") + pl.col("interest_due") > 0).then(pl.col("dpd") + 1).otherwise(0),
+        )
+    )  # fmt: skip
+    postings = (
+        step.select("loan_id", "interest", "penalty")
+        .unpivot(index="loan_id", variable_name="kind", value_name="amount")
+        .filter(pl.col("amount") > 0)
+        .with_columns(posted_on=today)
+    )
+    return step.drop(
+        "paid", "due_today", "bill", "bill_interest", "pay_penalty", "pay_interest", "pay_principal"
+    ), postings
+
+
 def best(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -89,12 +216,17 @@ def floor_seconds(loans: pl.DataFrame, repeat: int) -> tuple[float, int]:
     return best(lambda: schedule_floor(offsets, ids, arrays.principal, arrays.disbursed_on), repeat), nbytes
 
 
-def compile_seconds() -> tuple[float, float]:
-    """First call of `schedule` in a fresh process: with an empty Numba cache, then with it warm."""
+def compile_seconds(verb: str = "schedule") -> tuple[float, float]:
+    """First call of `schedule` (or `accrue`) in a fresh process: with an empty Numba cache, then
+    with the cache that first run filled."""
+    call = {
+        "schedule": "accrual.schedule(loans)",
+        "accrue": "accrual.accrue(loans, dt.date(2024, 3, 1))",
+    }[verb]
     code = (
         "import time, datetime as dt, polars as pl; t = time.perf_counter(); import accrual;"
-        "accrual.schedule(pl.DataFrame({'loan_id': [1], 'principal': [1.0], 'annual_rate': [0.1],"
-        "'term': [2], 'disbursed_on': [dt.date(2024, 1, 1)]})); print(time.perf_counter() - t)"
+        "loans = pl.DataFrame({'loan_id': [1], 'principal': [1.0], 'annual_rate': [0.1],"
+        f"'term': [2], 'disbursed_on': [dt.date(2024, 1, 1)]}}); {call}; print(time.perf_counter() - t)"
     )
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
@@ -103,13 +235,101 @@ def compile_seconds() -> tuple[float, float]:
         return run(), run()
 
 
+def eod_floor_seconds(book: pl.DataFrame, out_bytes: int, repeat: int) -> float:
+    """The floor of an EOD run: read every byte of the book, write the new book and postings fresh."""
+    from bench.floor import eod_floor, table_buffers
+
+    buffers = table_buffers(book.to_arrow())
+    eod_floor(buffers, 64)  # compile
+    return best(lambda: eod_floor(buffers, out_bytes), repeat)
+
+
+def peak_memory(book: pl.DataFrame, payments: pl.DataFrame, day: dt.date) -> int:
+    """Extra peak RSS of one `accrue(book, day, payments)` call, in a fresh process that first
+    reads the book and payments from Parquet (so only the call's own memory is counted)."""
+    with tempfile.TemporaryDirectory() as folder:
+        book.write_parquet(f"{folder}/book.parquet")
+        payments.write_parquet(f"{folder}/payments.parquet")
+        code = f"""
+import datetime as dt, gc, polars as pl, accrual
+book = pl.read_parquet("{folder}/book.parquet")
+payments = pl.read_parquet("{folder}/payments.parquet")
+accrual.accrue(book.head(10), dt.date.fromisoformat("{day}"))
+gc.collect()
+def status(key):
+    line = [x for x in open("/proc/self/status") if x.startswith(key)][0]
+    return int(line.split()[1]) * 1024
+open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark (VmHWM)
+before = status("VmRSS")
+result = accrual.accrue(book, dt.date.fromisoformat("{day}"), payments)
+print(status("VmHWM") - before)
+"""
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        return int(out.stdout.split()[-1])
+
+
+def eod_table(n: int, repeat: int) -> None:
+    """The EOD ratios: one day and a 30-day catch-up against the floor, the peers, memory."""
+    book, payments = eod_book(n)
+    day = payments.filter(pl.col("paid_on") == EOD_DAY)
+    month = EOD_DAY + dt.timedelta(days=29)
+    month_payments = payments.filter(pl.col("paid_on") <= month)
+    accrual.accrue(book.head(10), EOD_DAY)  # compile
+    one = accrual.accrue(book, EOD_DAY, day)
+    thirty = accrual.accrue(book, month, month_payments)
+    one_bytes = one.book.to_arrow().nbytes + one.postings.to_arrow().nbytes
+    thirty_bytes = thirty.book.to_arrow().nbytes + thirty.postings.to_arrow().nbytes
+    floor_one = eod_floor_seconds(book, one_bytes, repeat)
+    floor_thirty = eod_floor_seconds(book, thirty_bytes, repeat)
+    ours_one = best(lambda: accrual.accrue(book, EOD_DAY, day), repeat)
+    ours_thirty = best(lambda: accrual.accrue(book, month, month_payments), repeat)
+    arrays, paid, today = numpy_day_inputs(book, payments)
+    numpy_one = best(lambda: numpy_day_step(arrays, paid, today), repeat)
+    polars_one = best(lambda: polars_day_step(book, payments), repeat)
+    book_bytes = book.to_arrow().nbytes
+    extra = peak_memory(book, day, EOD_DAY)
+    cold, cached = compile_seconds("accrue")
+    print(f"\nend of day, {n:,} loans (book {book_bytes / 1e9:.2f} GB in Arrow); best of {repeat}")
+    print("| work | postings | accrual (s) | beside it (s) | ratio |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| one day vs floor ({one_bytes / 1e9:.2f} GB out) | {one.postings.height:,} | {ours_one:.3f} | "
+        f"floor {floor_one:.3f} | {ours_one / floor_one:.2f}× the floor |"
+    )
+    print(
+        f"| 30-day catch-up vs floor ({thirty_bytes / 1e9:.2f} GB out) | {thirty.postings.height:,} | "
+        f"{ours_thirty:.3f} | floor {floor_thirty:.3f} | {ours_thirty / floor_thirty:.2f}× the floor |"
+    )
+    print(
+        f"| one day vs simplified NumPy day step (no table) | | {ours_one:.3f} | {numpy_one:.3f} | "
+        f"{numpy_one / ours_one:.2f}× |"
+    )
+    print(
+        f"| one day vs simplified polars day step | | {ours_one:.3f} | {polars_one:.3f} | {polars_one / ours_one:.2f}× |"
+    )
+    print(
+        f"| extra peak memory, one day | | {extra / 1e9:.2f} GB | book {book_bytes / 1e9:.2f} GB | "
+        f"{extra / book_bytes:.2f}× the book |"
+    )
+    print(f"| first `accrue` call, empty Numba cache | | {cold:.2f} | | |")
+    print(f"| first `accrue` call, warm cache (new process) | | {cached:.2f} | | |")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--loans", type=int, default=1_000_000)
     parser.add_argument("--amortization-loans", type=int, default=20_000,
                         help="the per-loan peer runs on this many loans, scaled up linearly")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--eod-loans", type=int, default=1_000_000, help="book size for the EOD table (0: skip)"
+    )
+    parser.add_argument("--only", choices=["schedule", "eod"], help="run one table")
     args = parser.parse_args(argv)
+    if args.only != "schedule" and args.eod_loans:
+        eod_table(args.eod_loans, args.repeat)
+    if args.only == "eod":
+        return
 
     generated = accrual.generate(args.loans, seed=1)
     loans = annuity_book(args.loans)

@@ -24,6 +24,12 @@ def jit(fn):
     return njit(**_COMMON)(fn)
 
 
+def inline_jit(fn):
+    """Compile a helper inlined into its caller's IR: for per-loan bodies that take many arrays,
+    where a real call would cost a reference-count update per array."""
+    return njit(inline="always", **_COMMON)(fn)
+
+
 def parallel_jit(fn):
     """Compile a loan-parallel kernel: its `prange` loops run on all cores."""
     return njit(parallel=PARALLEL, **_COMMON)(fn)

@@ -19,12 +19,12 @@ Loans are processed in chunks (one `prange` iteration each) so that each chunk o
 records and its slice of the daily summary; no two threads write the same slot.
 """
 
-from collections import namedtuple
+from enum import IntEnum
 
 import numpy as np
 from numba import prange
 
-from ._config import jit, parallel_jit
+from ._config import inline_jit, jit, parallel_jit
 from .allocate import allocate, drop_settled
 from .amortize import (
     BULLET,
@@ -76,25 +76,64 @@ from .ledger import (
 from .penalty import penalise
 from .rounding import mul_div_round, mul_div_round_ratio
 
-# Per-loan contract and policy, one array each (int64 unless noted). Rates are × RATE_SCALE;
-# `penalty_num` is over RATE_SCALE · 2 · year_days (see `penalty`); `compound_after` is -1 when
-# compounding is off and `write_off_after` 0 when write-off is off.
-Terms = namedtuple(
-    "Terms",
-    "principal annual_num term term_unit disbursed_on first_due_on method day_count basis multiple "
-    "rounding fee_num free_days penalty_num grace_days compound_after late_fee_num late_fee_after "
-    "non_accrual_after write_off_after allocation prepay prepay_fee_num keeps_fees",
-)
-# Servicing state of each loan as read from the book; `fresh` loans start at disbursement and
-# ignore the rest. Dates are int32 days, money int64 fen.
-State = namedtuple(
-    "State",
-    "fresh accrued_through status principal_outstanding interest_accrued credit principal_repaid "
-    "principal_written_off next_due_on installments_left installment period_start accruing_since period_weight "
-    "extension_due_1 extension_days_1 extension_due_2 extension_days_2 prepaid_on",
-)
-# A loan's payments are rows offsets[i]:offsets[i + 1], sorted by day; prepay -1 = the loan's.
-Payments = namedtuple("Payments", "offsets paid_on amount prepay")
+
+class Term(IntEnum):
+    """Rows of the `terms` matrix (one column per loan): per-loan contract and policy, int64. Rates are × RATE_SCALE;
+    PENALTY_NUM is over RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when
+    compounding is off and WRITE_OFF_AFTER 0 when write-off is off."""
+
+    PRINCIPAL = 0
+    ANNUAL_NUM = 1
+    TERM = 2
+    TERM_UNIT = 3
+    DISBURSED_ON = 4
+    FIRST_DUE_ON = 5
+    METHOD = 6
+    DAY_COUNT = 7
+    BASIS = 8
+    MULTIPLE = 9
+    ROUNDING = 10
+    FEE_NUM = 11
+    FREE_DAYS = 12
+    PENALTY_NUM = 13
+    GRACE_DAYS = 14
+    COMPOUND_AFTER = 15
+    LATE_FEE_NUM = 16
+    LATE_FEE_AFTER = 17
+    NON_ACCRUAL_AFTER = 18
+    WRITE_OFF_AFTER = 19
+    ALLOCATION = 20
+    PREPAY = 21
+    PREPAY_FEE_NUM = 22
+    KEEPS_FEES = 23
+
+
+class State(IntEnum):
+    """Rows of the `state` matrix (one column per loan): each loan's servicing state as read from the book, int64 (dates
+    as days). FRESH loans start at disbursement and ignore the rest."""
+
+    FRESH = 0
+    ACCRUED_THROUGH = 1
+    STATUS = 2
+    PRINCIPAL_OUTSTANDING = 3
+    INTEREST_ACCRUED = 4
+    CREDIT = 5
+    PRINCIPAL_REPAID = 6
+    PRINCIPAL_WRITTEN_OFF = 7
+    NEXT_DUE_ON = 8
+    INSTALLMENTS_LEFT = 9
+    INSTALLMENT = 10
+    PERIOD_START = 11
+    ACCRUING_SINCE = 12
+    PERIOD_WEIGHT = 13
+    EXTENSION_DUE_1 = 14
+    EXTENSION_DAYS_1 = 15
+    EXTENSION_DUE_2 = 16
+    EXTENSION_DAYS_2 = 17
+    PREPAID_ON = 18
+
+
+BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
 
 # Rows of the kernel's outputs (`dates`, `counts`, `money` of `service_book`).
 DATE_OUT = ("accrued_through", "next_due_on", "period_start", "accruing_since", "prepaid_on")
@@ -155,7 +194,7 @@ def prepay_split(money, outstanding, fee_num, mode):
     return x, mul_div_round(x, fee_num, 1, RATE_SCALE, mode)
 
 
-@jit
+@inline_jit
 def _days_past_due(records, count, today):
     dpd = 0
     for k in range(count):
@@ -164,47 +203,48 @@ def _days_past_due(records, count, today):
     return dpd
 
 
-@jit
+@inline_jit
 def _put(out, j, i, fen):
     """Write int64 fen into Decimal128 slot i of money column j (two little-endian int64 words)."""
     out[j, i, 0] = fen
     out[j, i, 1] = fen >> 63
 
 
-@jit
+@inline_jit
 def service_loan(
-    i, as_of, day0, T, S, records_in, record_offsets, P, records, day, write,
+    i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day, write,
     out_dates, out_counts, out_money, out_records, out_record_offsets,
     post_loan, post_on, post_kind, post_amount, post_row, summary,
 ):  # fmt: skip
-    """Walk loan i from the day after its accrued_through to `as_of`.
+    """Walk loan i (row j of the block-local `terms` and `state`) from the day after its
+    accrued_through to `as_of`.
 
     `records` is the chunk's scratch; `day` holds the day's totals by kind. With `write` the new
     state, records and postings are written (postings from row `post_row`, summary rows per day
     from `day0`); without, nothing is. Returns (unpaid records at the end, postings).
     """
-    mode = T.rounding[i]
-    method = T.method[i]
-    dc = T.day_count[i]
-    basis = T.basis[i]
-    annual = T.annual_num[i]
+    mode = terms[j, Term.ROUNDING]
+    method = terms[j, Term.METHOD]
+    dc = terms[j, Term.DAY_COUNT]
+    basis = terms[j, Term.BASIS]
+    annual = terms[j, Term.ANNUAL_NUM]
     ydays = year_days(dc)
     den, ratio = interest_denominator(annual, ydays)
     penalty_den = RATE_SCALE * 2 * ydays
-    disbursed = np.int64(T.disbursed_on[i])
-    free_end = disbursed + T.free_days[i]
-    fee = installment_fee(T.principal[i], T.fee_num[i], mode)
+    disbursed = np.int64(terms[j, Term.DISBURSED_ON])
+    free_end = disbursed + terms[j, Term.FREE_DAYS]
+    fee = installment_fee(terms[j, Term.PRINCIPAL], terms[j, Term.FEE_NUM], mode)
     periods, first_due, irregular_first, keep_day = first_period(
-        T.term[i], T.term_unit[i], disbursed, T.first_due_on[i]
+        terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
     )
     count = 0
-    if S.fresh[i]:
+    if state[j, State.FRESH]:
         through = disbursed - 1
         status = ACTIVE
-        outstanding = T.principal[i]
+        outstanding = terms[j, Term.PRINCIPAL]
         accrued = credit = repaid = written_off = 0
         prepaid = NO_DATE
-        fixed = fixed_amount(method, outstanding, annual, periods, T.multiple[i], mode)
+        fixed = fixed_amount(method, outstanding, annual, periods, terms[j, Term.MULTIPLE], mode)
         since = period_start = disbursed
         if method == BULLET:
             due, weight = term_weight(
@@ -216,28 +256,28 @@ def service_loan(
             weight = period_weight(disbursed, first_due, not irregular_first, basis, dc, ydays, free_end)
             left = periods
     else:
-        through = np.int64(S.accrued_through[i])
-        status = S.status[i]
-        outstanding = S.principal_outstanding[i]
-        accrued = S.interest_accrued[i]
-        credit = S.credit[i]
-        repaid = S.principal_repaid[i]
-        written_off = S.principal_written_off[i]
-        fixed = S.installment[i]
-        since = np.int64(S.accruing_since[i])
-        period_start = np.int64(S.period_start[i])
-        due = np.int64(S.next_due_on[i])
-        weight = S.period_weight[i]
-        left = S.installments_left[i]
-        prepaid = np.int64(S.prepaid_on[i])
+        through = np.int64(state[j, State.ACCRUED_THROUGH])
+        status = state[j, State.STATUS]
+        outstanding = state[j, State.PRINCIPAL_OUTSTANDING]
+        accrued = state[j, State.INTEREST_ACCRUED]
+        credit = state[j, State.CREDIT]
+        repaid = state[j, State.PRINCIPAL_REPAID]
+        written_off = state[j, State.PRINCIPAL_WRITTEN_OFF]
+        fixed = state[j, State.INSTALLMENT]
+        since = np.int64(state[j, State.ACCRUING_SINCE])
+        period_start = np.int64(state[j, State.PERIOD_START])
+        due = np.int64(state[j, State.NEXT_DUE_ON])
+        weight = state[j, State.PERIOD_WEIGHT]
+        left = state[j, State.INSTALLMENTS_LEFT]
+        prepaid = np.int64(state[j, State.PREPAID_ON])
         for r in range(record_offsets[i], record_offsets[i + 1]):
             for f in range(RECORD_FIELDS):
                 records[count, f] = records_in[r, f]
             count += 1
-    grace_days = T.grace_days[i]
+    grace_days = terms[j, Term.GRACE_DAYS]
     contract_num = 2 * annual
-    pay = P.offsets[i]
-    pay_end = P.offsets[i + 1]
+    pay = pay_offsets[i]
+    pay_end = pay_offsets[i + 1]
     postings = 0
     today = through
     for today in range(through + 1, as_of + 1):
@@ -250,13 +290,13 @@ def service_loan(
             principal, interest, _ = period_step(method, outstanding, accrued, fixed, fee, left == 1)
             billed_fee = fee
             ends_early = principal == outstanding and left > 1
-            if ends_early and prepaid != NO_DATE and T.keeps_fees[i]:
+            if ends_early and prepaid != NO_DATE and terms[j, Term.KEEPS_FEES]:
                 billed_fee = fee * left  # finishing early after a prepayment keeps the remaining fees
             extension = 0
-            if S.extension_due_1[i] == today:
-                extension = S.extension_days_1[i]
-            elif S.extension_due_2[i] == today:
-                extension = S.extension_days_2[i]
+            if state[j, State.EXTENSION_DUE_1] == today:
+                extension = state[j, State.EXTENSION_DAYS_1]
+            elif state[j, State.EXTENSION_DUE_2] == today:
+                extension = state[j, State.EXTENSION_DAYS_2]
             records[count, :] = 0
             records[count, DUE_ON] = today
             records[count, EXTENSION] = extension
@@ -281,20 +321,20 @@ def service_loan(
         # 2. payments: earlier credit pays what is due; today's payments pay what is due, then
         # settle the interest accrued so far and prepay principal; the rest is kept as credit.
         if credit > 0 and count > 0:
-            rest = allocate(records, count, credit, T.allocation[i], day)
+            rest = allocate(records, count, credit, terms[j, Term.ALLOCATION], day)
             day[CREDIT] -= credit - rest
             credit = rest
-        while pay < pay_end and P.paid_on[pay] <= today:
-            money = P.amount[pay]
-            strategy = P.prepay[pay] if P.prepay[pay] >= 0 else T.prepay[i]
+        while pay < pay_end and paid_on[pay] <= today:
+            money = pay_amount[pay]
+            strategy = pay_prepay[pay] if pay_prepay[pay] >= 0 else terms[j, Term.PREPAY]
             pay += 1
             if status != CLOSED:
-                money = allocate(records, count, money, T.allocation[i], day)
+                money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
             if status == ACTIVE and outstanding > 0 and money >= accrued and money > 0:
                 day[PAY_INTEREST] += accrued  # interest to the day, settled
                 money -= accrued
                 accrued = 0
-                principal, prepay_fee = prepay_split(money, outstanding, T.prepay_fee_num[i], mode)
+                principal, prepay_fee = prepay_split(money, outstanding, terms[j, Term.PREPAY_FEE_NUM], mode)
                 money -= principal + prepay_fee
                 outstanding -= principal
                 repaid += principal
@@ -303,21 +343,22 @@ def service_loan(
                 since = today
                 prepaid = today
                 if outstanding == 0:
-                    if T.keeps_fees[i] and left > 0:  # the remaining installments' fees stay due
+                    if terms[j, Term.KEEPS_FEES] and left > 0:  # the remaining installments' fees stay due
                         records[count, :] = 0
                         records[count, DUE_ON] = today
                         records[count, OWED_FEE] = fee * left
                         day[BILL_FEE] += fee * left
                         count += 1
-                        money = allocate(records, count, money, T.allocation[i], day)
+                        money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
                     due, weight, left = NO_DATE, 0, 0
                 else:
                     if strategy == REDUCE_INSTALLMENT and (method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL)):
-                        fixed = fixed_amount(method, outstanding, annual, left, T.multiple[i], mode)
+                        fixed = fixed_amount(method, outstanding, annual, left, terms[j, Term.MULTIPLE], mode)
             credit += money
             day[CREDIT] += money
         repaid += day[PAY_PRINCIPAL]
-        count = drop_settled(records, count)
+        if count > 0:
+            count = drop_settled(records, count)
         dpd = _days_past_due(records, count, today)
         # 3. accrue today's contract interest on principal not yet due (算头不算尾)
         if status == ACTIVE and outstanding > 0 and due != NO_DATE:
@@ -326,15 +367,17 @@ def service_loan(
             total = accrued_interest(
                 outstanding, annual, weight, elapsed, day_count_days(start, due, dc), ydays, den, ratio, mode
             )
-            day[INTEREST_SUSPENDED if dpd >= T.non_accrual_after[i] else INTEREST] += total - accrued
+            day[INTEREST_SUSPENDED if dpd >= terms[j, Term.NON_ACCRUAL_AFTER] else INTEREST] += (
+                total - accrued
+            )
             accrued = total
         # 4–5. age and penalise what is still unpaid at the end of the day
         if status == ACTIVE:
-            suspended = dpd >= T.non_accrual_after[i]
+            suspended = dpd >= terms[j, Term.NON_ACCRUAL_AFTER]
             for k in range(count):
                 grace, penalty, compound, late_fee = penalise(
-                    records, k, today, grace_days, contract_num, T.penalty_num[i], T.compound_after[i],
-                    T.late_fee_num[i], T.late_fee_after[i], penalty_den, mode,
+                    records, k, today, grace_days, contract_num, terms[j, Term.PENALTY_NUM], terms[j, Term.COMPOUND_AFTER],
+                    terms[j, Term.LATE_FEE_NUM], terms[j, Term.LATE_FEE_AFTER], penalty_den, mode,
                 )  # fmt: skip
                 day[INTEREST_SUSPENDED if suspended else INTEREST] += grace
                 day[BILL_INTEREST] += grace  # grace-day interest is due at once
@@ -342,7 +385,7 @@ def service_loan(
                 day[COMPOUND] += compound
                 day[LATE_FEE] += late_fee
         # 6. write off
-        if status == ACTIVE and T.write_off_after[i] > 0 and dpd >= T.write_off_after[i]:
+        if status == ACTIVE and terms[j, Term.WRITE_OFF_AFTER] > 0 and dpd >= terms[j, Term.WRITE_OFF_AFTER]:
             amount = outstanding
             for k in range(count):
                 amount += records[k, OWED_PRINCIPAL]
@@ -403,23 +446,58 @@ def service_loan(
 
 
 @jit
-def record_bound(i, as_of, T, S, record_offsets):
-    """At most how many unpaid records loan i can hold by `as_of`: its own, plus one per due date
-    in the window (monthly periods last at least 28 days, a first one may be shorter), plus one
-    for the fees kept at an early payoff."""
-    if S.fresh[i]:
-        through = np.int64(T.disbursed_on[i]) - 1
-        left = T.term[i]
-    else:
-        through = np.int64(S.accrued_through[i])
-        left = S.installments_left[i]
-    bills = min(left, max(0, as_of - through) // 28 + 2)
-    return record_offsets[i + 1] - record_offsets[i] + bills + 1
+def record_bound(records, through, left, as_of):
+    """At most how many unpaid records a loan can hold by `as_of`: its `records`, plus one per
+    due date in the window (monthly periods last at least 28 days, a first one may be shorter),
+    plus one for the fees kept at an early payoff."""
+    return records + min(left, max(0, as_of - through) // 28 + 2) + 1
+
+
+@jit
+def service_chunk(
+    lo, hi, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write, record_counts, posting_counts,
+    out_dates, out_counts, out_money, out_records, out_record_offsets, posting_offsets,
+    post_loan, post_on, post_kind, post_amount, summary,
+):  # fmt: skip
+    """Service loans lo:hi with one scratch area (records, the day's totals) for all of them."""
+    capacity = 1
+    for i in range(lo, hi):
+        if state[State.FRESH, i]:  # scalars only: an array argument costs a refcount
+            bound = record_bound(0, np.int64(terms[Term.DISBURSED_ON, i]) - 1, terms[Term.TERM, i], as_of)
+        else:
+            held = record_offsets[i + 1] - record_offsets[i]
+            bound = record_bound(
+                held, np.int64(state[State.ACCRUED_THROUGH, i]), state[State.INSTALLMENTS_LEFT, i], as_of
+            )
+        capacity = max(capacity, bound)
+    records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
+    day = np.zeros(N_KINDS, dtype=np.int64)
+    # A loan reads ~40 terms and state values: copied block by block into loan-major scratch,
+    # each loan's values share a few cache lines instead of touching ~40 column streams.
+    block_terms = np.empty((BLOCK, terms.shape[0]), dtype=np.int64)
+    block_state = np.empty((BLOCK, state.shape[0]), dtype=np.int64)
+    for base in range(lo, hi, BLOCK):
+        top = min(hi, base + BLOCK)
+        for f in range(terms.shape[0]):
+            for i in range(base, top):
+                block_terms[i - base, f] = terms[f, i]
+        for f in range(state.shape[0]):
+            for i in range(base, top):
+                block_state[i - base, f] = state[f, i]
+        for i in range(base, top):
+            count, postings = service_loan(
+                i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets, paid_on,
+                pay_amount, pay_prepay, records, day, write, out_dates, out_counts, out_money, out_records,
+                out_record_offsets, post_loan, post_on, post_kind, post_amount, posting_offsets[i], summary,
+            )  # fmt: skip
+            if not write:
+                record_counts[i] = count
+                posting_counts[i] = postings
 
 
 @parallel_jit
 def service_book(
-    as_of, day0, chunks, T, S, records_in, record_offsets, P, write, record_counts, posting_counts,
+    as_of, day0, chunks, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write, record_counts, posting_counts,
     out_dates, out_counts, out_money, out_records, out_record_offsets, posting_offsets,
     post_loan, post_on, post_kind, post_amount, summary,
 ):  # fmt: skip
@@ -427,24 +505,15 @@ def service_book(
 
     Without `write`: count each loan's unpaid records and postings into `record_counts` and
     `posting_counts`. With `write`: fill the outputs at the offsets made from those counts, and
-    (when `summary` has days) each chunk's daily totals by kind into `summary[chunk]`.
+    (when `summary` has days) each chunk's daily totals by kind into `summary[chunk]`. The
+    parallel loop only calls `service_chunk`, which keeps its compilation cheap.
     """
     for c in prange(chunks.shape[0] - 1):
-        lo, hi = chunks[c], chunks[c + 1]
-        capacity = 1
-        for i in range(lo, hi):
-            capacity = max(capacity, record_bound(i, as_of, T, S, record_offsets))
-        records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
-        day = np.zeros(N_KINDS, dtype=np.int64)
-        for i in range(lo, hi):
-            count, postings = service_loan(
-                i, as_of, day0, T, S, records_in, record_offsets, P, records, day, write,
-                out_dates, out_counts, out_money, out_records, out_record_offsets,
-                post_loan, post_on, post_kind, post_amount, posting_offsets[i], summary[c],
-            )  # fmt: skip
-            if not write:
-                record_counts[i] = count
-                posting_counts[i] = postings
+        service_chunk(
+            chunks[c], chunks[c + 1], as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write,
+            record_counts, posting_counts, out_dates, out_counts, out_money, out_records,
+            out_record_offsets, posting_offsets, post_loan, post_on, post_kind, post_amount, summary[c],
+        )  # fmt: skip
 
 
 @parallel_jit

@@ -7,7 +7,7 @@ Penalty-type charges are kept as *bases* (fen-days of the amount they accrue on)
 accrued through any day is one exact product, rounded once (cumulative rounding).
 """
 
-from ._config import jit
+from ._config import inline_jit, jit
 
 # Posting kinds, in the order a day's postings are written (SPEC.md section 4, step 7).
 KINDS = (
@@ -97,7 +97,7 @@ def bucket(dpd):
     return min((dpd + 29) // 30, 4)
 
 
-@jit
+@inline_jit
 def owed(records, k):
     """Everything unpaid on record k."""
     return (
