@@ -16,4 +16,12 @@ COMPARISONS = {
             "amortization": peers.amortization_schedule,
         },
     },
+    "accrue": {
+        "accrual": accrual.accrue,
+        "reference": reference.service,
+        "peers": {
+            "numpy": peers.numpy_day_step,
+            "polars": peers.polars_day_step,
+        },
+    },
 }
