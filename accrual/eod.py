@@ -419,6 +419,27 @@ def _chunks(n: int) -> np.ndarray:
     return np.linspace(0, n, count + 1).astype(np.int64)
 
 
+class _Outputs(NamedTuple):
+    """The kernel's output buffers: fixed per-loan state, and regions of records and postings."""
+
+    dates: np.ndarray
+    counts: np.ndarray
+    money: np.ndarray
+    record_counts: np.ndarray
+    records: np.ndarray
+    post: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
+    """Row ranges per chunk: region c is regions[c]:regions[c + 1]."""
+    per_chunk = (
+        np.add.reduceat(estimates, chunks[:-1]) if estimates.shape[0] else np.zeros(chunks.shape[0] - 1)
+    )
+    regions = np.zeros(chunks.shape[0], dtype=np.int64)
+    np.cumsum(per_chunk, out=regions[1:])
+    return regions
+
+
 def _run(
     book: pl.DataFrame,
     loans: Any,
@@ -433,47 +454,60 @@ def _run(
     held = _state(state, extension, n)
     records_in, record_offsets = _records(book, state["fresh"])
     chunks = _chunks(n)
-    through = np.where(held[State.FRESH] == 1, terms[Term.DISBURSED_ON] - 1, held[State.ACCRUED_THROUGH])
+    fresh = held[State.FRESH] == 1
+    through = np.where(fresh, terms[Term.DISBURSED_ON] - 1, held[State.ACCRUED_THROUGH])
     day0 = int(through.min()) + 1 if n else as_of
-    record_counts = np.zeros(n, dtype=np.int64)
-    posting_counts = np.zeros(n, dtype=np.int64)
-    inputs = (terms, held, records_in, record_offsets, pay.offsets, pay.paid_on, pay.amount, pay.prepay)
-    no_dates, no_counts = np.zeros((len(DATE_OUT), 0), np.int32), np.zeros((len(COUNT_OUT), 0), np.int64)
-    no_money = np.zeros((len(MONEY_OUT), 0, 2), np.int64)
-    no_records = np.zeros((ledger.RECORD_FIELDS, 0), np.int64)
-    zero_offsets = np.zeros(n + 1, dtype=np.int64)
-    no_summary = np.zeros((chunks.shape[0] - 1, 0, ledger.N_KINDS), np.int64)
-    no_post = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros((0, 2), np.int64))
-    service_book(
-        as_of, day0, chunks, *inputs, False, record_counts, posting_counts,
-        no_dates, no_counts, no_money, no_records, zero_offsets, zero_offsets, *no_post, no_summary,
-    )  # fmt: skip
-    out_record_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(record_counts, out=out_record_offsets[1:])
     detail = postings == "detail"
-    posting_offsets = np.zeros(n + 1, dtype=np.int64)
-    if detail:
-        np.cumsum(posting_counts, out=posting_offsets[1:])
-    rows = int(posting_offsets[-1])
-    dates = np.empty((len(DATE_OUT), n), np.int32)
-    counts = np.empty((len(COUNT_OUT), n), np.int64)
-    money = np.empty((len(MONEY_OUT), n, 2), np.int64)
-    records = np.empty((ledger.RECORD_FIELDS, int(out_record_offsets[-1])), np.int64)
-    post = (
-        np.empty(rows, np.int64),
-        np.empty(rows, np.int32),
-        np.empty(rows, np.int8),
-        np.empty((rows, 2), np.int64),
+    # Generous estimates of each loan's output rows: untouched memory costs nothing, and a
+    # chunk that needs more is simply run again.
+    days = np.maximum(as_of - through, 0)
+    holding = np.diff(record_offsets)
+    bills = np.minimum(np.where(fresh, terms[Term.TERM], held[State.INSTALLMENTS_LEFT]), days // 28 + 2)
+    record_regions = _regions(holding + bills + 1, chunks)
+    post_regions = _regions(
+        days * np.where(holding > 0, 4, 1) + 3 * bills + 5 * np.diff(pay.offsets) + 2, chunks
     )
-    days = as_of - day0 + 1 if not detail else 0
-    summary = np.zeros((chunks.shape[0] - 1, max(days, 0), ledger.N_KINDS), np.int64)
+    out = _outputs(n, int(record_regions[-1]), int(post_regions[-1]) if detail else 0)
+    summary = np.zeros((chunks.shape[0] - 1, as_of - day0 + 1 if not detail else 0, ledger.N_KINDS), np.int64)
+    needed = np.zeros((chunks.shape[0] - 1, 2), dtype=np.int64)
+    inputs = (terms, held, records_in, record_offsets, pay.offsets, pay.paid_on, pay.amount, pay.prepay)
     service_book(
-        as_of, day0, chunks, *inputs, True, record_counts, posting_counts,
-        dates, counts, money, records, out_record_offsets, posting_offsets, *post, summary,
+        as_of, day0, chunks, *inputs, out.dates, out.counts, out.money, out.record_counts, out.records,
+        record_regions, *out.post, post_regions, summary, needed,
     )  # fmt: skip
-    new_book = _book(book, dates, counts, money, records, out_record_offsets, extension)
-    ledger_rows = _postings(book["loan_id"], *post) if detail else _summary(summary.sum(axis=0), day0)
+    pieces = []  # per chunk: (outputs, first record row, first posting row)
+    for c in range(chunks.shape[0] - 1):
+        fits = needed[c, 0] <= record_regions[c + 1] - record_regions[c]
+        fits &= not detail or needed[c, 1] <= post_regions[c + 1] - post_regions[c]
+        if fits:
+            pieces.append((out, int(record_regions[c]), int(post_regions[c])))
+            continue
+        # Run the chunk again with exactly the room it needs (its state and summary are the same).
+        again = _outputs(n, int(needed[c, 0]), int(needed[c, 1]) if detail else 0)
+        one = chunks[c : c + 2]
+        service_book(
+            as_of, day0, one, *inputs, again.dates, again.counts, again.money, out.record_counts, again.records,
+            np.array([0, needed[c, 0]]), *again.post, np.array([0, needed[c, 1]]),
+            np.zeros((1, summary.shape[1], ledger.N_KINDS), np.int64), np.zeros((1, 2), np.int64),
+        )  # fmt: skip
+        pieces.append((again, 0, 0))
+    new_book = _book(book, out, chunks, needed, pieces, extension)
+    ledger_rows = (
+        _postings(book["loan_id"], needed[:, 1], pieces) if detail else _summary(summary.sum(axis=0), day0)
+    )
     return Accrual(new_book, ledger_rows)
+
+
+def _outputs(n: int, records: int, postings: int) -> _Outputs:
+    return _Outputs(
+        np.empty((len(DATE_OUT), n), np.int32),
+        np.empty((len(COUNT_OUT), n), np.int64),
+        np.empty((len(MONEY_OUT), n, 2), np.int64),
+        np.empty(n, np.int64),
+        np.empty((ledger.RECORD_FIELDS, records), np.int64),
+        (np.empty(postings, np.int64), np.empty(postings, np.int32), np.empty(postings, np.int8),
+         np.empty((postings, 2), np.int64)),
+    )  # fmt: skip
 
 
 def _date_array(days: np.ndarray) -> pa.Array:
@@ -492,13 +526,49 @@ def _enum(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
 
 def _book(
     book: pl.DataFrame,
-    dates: np.ndarray,
-    counts: np.ndarray,
-    money: np.ndarray,
-    records: np.ndarray,
-    record_offsets: np.ndarray,
+    out: _Outputs,
+    chunks: np.ndarray,
+    needed: np.ndarray,
+    pieces: list[tuple[_Outputs, int, int]],
     extension: dict[str, np.ndarray],
 ) -> pl.DataFrame:
+    unpaid = []
+    for c, (piece, first, _) in enumerate(pieces):
+        lo, hi = chunks[c], chunks[c + 1]
+        used = int(needed[c, 0])
+        if piece is not out:  # a chunk run again: its state went to its own buffers
+            out.dates[:, lo:hi] = piece.dates[:, lo:hi]
+            out.counts[:, lo:hi] = piece.counts[:, lo:hi]
+            out.money[:, lo:hi] = piece.money[:, lo:hi]
+        offsets = np.zeros(hi - lo + 1, dtype=np.int64)
+        np.cumsum(out.record_counts[lo:hi], out=offsets[1:])
+        unpaid.append(_unpaid(piece.records[:, first : first + used], offsets))
+    columns: dict[str, Any] = {
+        "accrued_through": _date_array(out.dates[0]),
+        "status": _enum(out.counts[0], ledger.STATUSES),
+        "dpd": pa.array(out.counts[1].astype(np.int32)),
+        "bucket": _enum(out.counts[2], ledger.BUCKETS),
+        **{name: money_array(out.money[j]) for j, name in enumerate(MONEY_OUT)},
+        "next_due_on": _date_array(out.dates[1]),
+        "installments_left": pa.array(out.counts[3].astype(np.int32)),
+        "period_start": _date_array(out.dates[2]),
+        "accruing_since": _date_array(out.dates[3]),
+        "prepaid_on": _date_array(out.dates[4]),
+        "period_weight": pa.array(out.counts[4]),
+        "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
+        "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
+        "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
+        "extension_days_2": pa.array(extension["extension_days_2"].astype(np.int32)),
+        "unpaid": pa.chunked_array(unpaid, type=unpaid[0].type) if len(unpaid) > 1 else unpaid[0],
+    }
+    assert list(columns) == [*BOOK_STATE]
+    state = pl.DataFrame([pl.Series(name, value) for name, value in columns.items()])
+    base = book.drop([c for c in BOOK_STATE if c in book.columns])
+    return pl.concat([base, state], how="horizontal")
+
+
+def _unpaid(records: np.ndarray, offsets: np.ndarray) -> pa.Array:
+    """A list<struct> Arrow array of unpaid-installment records (fields × rows matrix)."""
     fields = []
     for f, name in enumerate(ledger.RECORD_NAMES):
         if name in RECORD_MONEY:
@@ -510,48 +580,31 @@ def _book(
         elif name == "extension_days":
             fields.append(pa.array(records[f].astype(np.int32)))
         else:
-            fields.append(pa.array(records[f]))
+            fields.append(pa.array(np.ascontiguousarray(records[f])))
     struct = pa.StructArray.from_arrays(fields, names=list(ledger.RECORD_NAMES))
-    unpaid = pa.LargeListArray.from_arrays(pa.array(record_offsets), struct)
-    columns: dict[str, Any] = {
-        "accrued_through": _date_array(dates[0]),
-        "status": _enum(counts[0], ledger.STATUSES),
-        "dpd": pa.array(counts[1].astype(np.int32)),
-        "bucket": _enum(counts[2], ledger.BUCKETS),
-        **{name: money_array(money[j]) for j, name in enumerate(MONEY_OUT)},
-        "next_due_on": _date_array(dates[1]),
-        "installments_left": pa.array(counts[3].astype(np.int32)),
-        "period_start": _date_array(dates[2]),
-        "accruing_since": _date_array(dates[3]),
-        "prepaid_on": _date_array(dates[4]),
-        "period_weight": pa.array(counts[4]),
-        "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
-        "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
-        "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
-        "extension_days_2": pa.array(extension["extension_days_2"].astype(np.int32)),
-        "unpaid": unpaid,
-    }
-    assert list(columns) == [*BOOK_STATE]
-    state = pl.DataFrame([pl.Series(name, value) for name, value in columns.items()])
-    base = book.drop([c for c in BOOK_STATE if c in book.columns])
-    return pl.concat([base, state], how="horizontal")
+    return pa.LargeListArray.from_arrays(pa.array(offsets), struct)
 
 
-def _postings(
-    loan_id: pl.Series, loan: np.ndarray, posted_on: np.ndarray, kind: np.ndarray, amount: np.ndarray
-) -> pl.DataFrame:
-    if loan_id.dtype.is_integer():
-        ids = pl.Series("loan_id", loan_id.to_numpy()[loan]).cast(loan_id.dtype)
-    else:
-        ids = loan_id.gather(loan).alias("loan_id")
-    return pl.DataFrame(
-        [
-            ids,
-            pl.Series("posted_on", _date_array(posted_on)),
-            _enum(kind, ledger.KINDS).alias("kind"),
-            pl.Series("amount", money_array(amount)),
-        ]
-    )
+def _postings(loan_id: pl.Series, used: np.ndarray, pieces: list[tuple[_Outputs, int, int]]) -> pl.DataFrame:
+    """The detail postings, one Arrow chunk per kernel chunk (zero-copy slices of its region)."""
+    integer_ids = loan_id.dtype.is_integer()
+    ids = loan_id.to_numpy() if integer_ids else None
+    parts = []
+    for (piece, _, first), count in zip(pieces, used, strict=True):
+        rows = slice(first, first + int(count))
+        loan, posted_on, kind, amount = (a[rows] for a in piece.post)
+        parts.append(
+            pl.DataFrame(
+                [
+                    pl.Series("loan_id", ids[loan]).cast(loan_id.dtype) if ids is not None
+                    else loan_id.gather(loan).alias("loan_id"),
+                    pl.Series("posted_on", _date_array(posted_on)),
+                    _enum(kind, ledger.KINDS).alias("kind"),
+                    pl.Series("amount", money_array(np.ascontiguousarray(amount))),
+                ]
+            )
+        )  # fmt: skip
+    return pl.concat(parts, rechunk=False)
 
 
 def _summary(totals: np.ndarray, day0: int) -> pl.DataFrame:

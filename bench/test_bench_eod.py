@@ -37,7 +37,9 @@ def test_one_day(benchmark, serviced):
 def test_thirty_day_catch_up(benchmark, serviced):
     book, payments = serviced
     month = EOD_DAY + dt.timedelta(days=29)
-    benchmark.pedantic(accrue, args=(book, month, payments.filter(pl.col("paid_on") <= month)), rounds=3, warmup_rounds=1)
+    benchmark.pedantic(
+        accrue, args=(book, month, payments.filter(pl.col("paid_on") <= month)), rounds=3, warmup_rounds=1
+    )
 
 
 def test_one_day_summary_postings(benchmark, serviced):
@@ -71,6 +73,8 @@ def test_numpy_peer_does_comparable_work(serviced):
     ours_fen = np.zeros(book.height)
     ours_fen[mine["position"].to_numpy()] = np.rint(mine["amount"].cast(pl.Float64).to_numpy() * 100)
     peer_fen = np.zeros(book.height)
-    peer_fen[peer["post_loan"]] = peer["post_amount"]  # interest rows come first; penalty rows only for overdue loans
+    peer_fen[peer["post_loan"]] = peer[
+        "post_amount"
+    ]  # interest rows come first; penalty rows only for overdue loans
     assert plain.size > 0
     assert np.abs(ours_fen[plain] - peer_fen[plain]).max() <= 1

@@ -13,10 +13,12 @@ of the period's interest for the segment's days so far, rounded once. So a perio
 postings add up exactly to the interest billed for it, and a prepayment on any day saves
 exactly the interest of the days it covers.
 
-Variable-length outputs (unpaid installments, postings) are counted first and filled second:
-`service_book` runs the same per-loan walk twice, once with `write=False` to size them.
-Loans are processed in chunks (one `prange` iteration each) so that each chunk owns its scratch
-records and its slice of the daily summary; no two threads write the same slot.
+Loans are processed in chunks, one `prange` iteration each. A chunk owns its scratch, its slice
+of the daily summary, and a region of the variable-length outputs (unpaid installments,
+postings) sized by the caller's estimate; it fills them in one pass. Should a region be too
+small, the chunk keeps walking without writing there, reports what it needed, and the caller
+runs that chunk again with room enough (rare: the estimate is generous, and untouched memory
+costs nothing). No two threads write the same slot.
 """
 
 from enum import IntEnum
@@ -212,16 +214,17 @@ def _put(out, j, i, fen):
 
 @inline_jit
 def service_loan(
-    i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day, write,
-    out_dates, out_counts, out_money, out_records, out_record_offsets,
-    post_loan, post_on, post_kind, post_amount, post_row, summary,
+    i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day,
+    out_dates, out_counts, out_money, out_records, record_row, record_end,
+    post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
 ):  # fmt: skip
     """Walk loan i (row j of the block-local `terms` and `state`) from the day after its
     accrued_through to `as_of`.
 
-    `records` is the chunk's scratch; `day` holds the day's totals by kind. With `write` the new
-    state, records and postings are written (postings from row `post_row`, summary rows per day
-    from `day0`); without, nothing is. Returns (unpaid records at the end, postings).
+    `records` is the chunk's scratch; `day` holds the day's totals by kind. The new state is
+    written to column i of the outputs, unpaid records from row `record_row` and postings from
+    row `post_row` (each only while below its region's end), summary rows per day from `day0`.
+    Returns (unpaid records at the end, postings).
     """
     mode = terms[j, Term.ROUNDING]
     method = terms[j, Term.METHOD]
@@ -401,47 +404,48 @@ def service_loan(
         # 7. post
         for k in range(N_KINDS):
             if day[k] != 0:
-                if write and post_loan.shape[0] > 0:  # detail
-                    row = post_row + postings
+                row = post_row + postings
+                if row < post_end:  # detail postings, within the chunk's region
                     post_loan[row] = i
                     post_on[row] = today
                     post_kind[row] = k
                     post_amount[row, 0] = day[k]
                     post_amount[row, 1] = day[k] >> 63
-                if write and summary.shape[0] > 0:
+                if summary.shape[0] > 0:
                     summary[today - day0, k] += day[k]
                 postings += 1
-    if write:
-        dpd = max(0, _days_past_due(records, count, today))
-        out_dates[0, i] = max(today, through)
-        out_dates[1, i] = due
-        out_dates[2, i] = period_start
-        out_dates[3, i] = since
-        out_dates[4, i] = prepaid
-        out_counts[0, i] = status
-        out_counts[1, i] = dpd
-        out_counts[2, i] = bucket(dpd)
-        out_counts[3, i] = left
-        out_counts[4, i] = weight
-        principal_due = interest_due = fee_due = penalty_due = 0
-        first = out_record_offsets[i]
-        for k in range(count):
-            principal_due += records[k, OWED_PRINCIPAL]
-            interest_due += records[k, OWED_INTEREST] + records[k, OWED_GRACE_INTEREST]
-            fee_due += records[k, OWED_FEE]
-            penalty_due += records[k, OWED_PENALTY]
+    # the new state
+    dpd = max(0, _days_past_due(records, count, today))
+    out_dates[0, i] = max(today, through)
+    out_dates[1, i] = due
+    out_dates[2, i] = period_start
+    out_dates[3, i] = since
+    out_dates[4, i] = prepaid
+    out_counts[0, i] = status
+    out_counts[1, i] = dpd
+    out_counts[2, i] = bucket(dpd)
+    out_counts[3, i] = left
+    out_counts[4, i] = weight
+    principal_due = interest_due = fee_due = penalty_due = 0
+    room = record_row + count <= record_end
+    for k in range(count):
+        principal_due += records[k, OWED_PRINCIPAL]
+        interest_due += records[k, OWED_INTEREST] + records[k, OWED_GRACE_INTEREST]
+        fee_due += records[k, OWED_FEE]
+        penalty_due += records[k, OWED_PENALTY]
+        if room:
             for f in range(RECORD_FIELDS):
-                out_records[f, first + k] = records[k, f]
-        _put(out_money, 0, i, outstanding)
-        _put(out_money, 1, i, principal_due)
-        _put(out_money, 2, i, accrued)
-        _put(out_money, 3, i, interest_due)
-        _put(out_money, 4, i, fee_due)
-        _put(out_money, 5, i, penalty_due)
-        _put(out_money, 6, i, credit)
-        _put(out_money, 7, i, repaid)
-        _put(out_money, 8, i, written_off)
-        _put(out_money, 9, i, fixed)
+                out_records[f, record_row + k] = records[k, f]
+    _put(out_money, 0, i, outstanding)
+    _put(out_money, 1, i, principal_due)
+    _put(out_money, 2, i, accrued)
+    _put(out_money, 3, i, interest_due)
+    _put(out_money, 4, i, fee_due)
+    _put(out_money, 5, i, penalty_due)
+    _put(out_money, 6, i, credit)
+    _put(out_money, 7, i, repaid)
+    _put(out_money, 8, i, written_off)
+    _put(out_money, 9, i, fixed)
     return count, postings
 
 
@@ -455,11 +459,15 @@ def record_bound(records, through, left, as_of):
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write, record_counts, posting_counts,
-    out_dates, out_counts, out_money, out_records, out_record_offsets, posting_offsets,
-    post_loan, post_on, post_kind, post_amount, summary,
+    lo, hi, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
+    post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
-    """Service loans lo:hi with one scratch area (records, the day's totals) for all of them."""
+    """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
+
+    Unpaid records go to rows record_start:record_end of `out_records`, postings to rows
+    post_start:post_end; each loan's record count to `record_counts[i]`.
+    """
     capacity = 1
     for i in range(lo, hi):
         if state[State.FRESH, i]:  # scalars only: an array argument costs a refcount
@@ -472,6 +480,8 @@ def service_chunk(
         capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
+    record_row = record_start
+    post_row = post_start
     # A loan reads ~40 terms and state values: copied block by block into loan-major scratch,
     # each loan's values share a few cache lines instead of touching ~40 column streams.
     block_terms = np.empty((BLOCK, terms.shape[0]), dtype=np.int64)
@@ -486,34 +496,40 @@ def service_chunk(
                 block_state[i - base, f] = state[f, i]
         for i in range(base, top):
             count, postings = service_loan(
-                i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets, paid_on,
-                pay_amount, pay_prepay, records, day, write, out_dates, out_counts, out_money, out_records,
-                out_record_offsets, post_loan, post_on, post_kind, post_amount, posting_offsets[i], summary,
+                i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
+                paid_on, pay_amount, pay_prepay, records, day, out_dates, out_counts, out_money, out_records,
+                record_row, record_end, post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
             )  # fmt: skip
-            if not write:
-                record_counts[i] = count
-                posting_counts[i] = postings
+            record_counts[i] = count
+            record_row += count
+            post_row += postings
+    return record_row - record_start, post_row - post_start
 
 
 @parallel_jit
 def service_book(
-    as_of, day0, chunks, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write, record_counts, posting_counts,
-    out_dates, out_counts, out_money, out_records, out_record_offsets, posting_offsets,
-    post_loan, post_on, post_kind, post_amount, summary,
+    as_of, day0, chunks, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    out_dates, out_counts, out_money, record_counts, out_records, record_regions,
+    post_loan, post_on, post_kind, post_amount, post_regions, summary, needed,
 ):  # fmt: skip
     """Service every loan up to `as_of`, chunk by chunk in parallel.
 
-    Without `write`: count each loan's unpaid records and postings into `record_counts` and
-    `posting_counts`. With `write`: fill the outputs at the offsets made from those counts, and
-    (when `summary` has days) each chunk's daily totals by kind into `summary[chunk]`. The
-    parallel loop only calls `service_chunk`, which keeps its compilation cheap.
+    Chunk c writes unpaid records to rows record_regions[c]:record_regions[c + 1] and postings
+    to rows post_regions[c]:post_regions[c + 1] (no postings when `post_loan` is empty), its daily
+    totals by kind to `summary[c]` (when it has days); `needed[c]` gets the (records, postings)
+    it used or, if more than its region, needed. The parallel loop only calls `service_chunk`,
+    which keeps its compilation cheap.
     """
     for c in prange(chunks.shape[0] - 1):
-        service_chunk(
-            chunks[c], chunks[c + 1], as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, write,
-            record_counts, posting_counts, out_dates, out_counts, out_money, out_records,
-            out_record_offsets, posting_offsets, post_loan, post_on, post_kind, post_amount, summary[c],
+        post_end = post_regions[c + 1] if post_loan.shape[0] > 0 else post_regions[c]
+        used_records, used_postings = service_chunk(
+            chunks[c], chunks[c + 1], as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on,
+            pay_amount, pay_prepay, out_dates, out_counts, out_money, record_counts, out_records,
+            record_regions[c], record_regions[c + 1], post_loan, post_on, post_kind, post_amount,
+            post_regions[c], post_end, summary[c],
         )  # fmt: skip
+        needed[c, 0] = used_records
+        needed[c, 1] = used_postings
 
 
 @parallel_jit

@@ -151,13 +151,17 @@ def test_paying_later_never_costs_less(seed, delay):
 
     Payments made ahead of a due date prepay principal (SPEC.md section 4, step 2), so moving a
     *prepayment* across a due date redirects its money; the invariant is about paying what is
-    due, so prepayments are left out here.
+    due, so prepayments are left out here. It holds for the default allocation (oldest
+    installment first); `by_kind` can let a late payment reach a newer installment's fee before
+    that installment's late-fee day, shrinking its late fee, so it is left out too.
     """
     loans, pays, extensions, as_of = scenario(10, seed, extra_payments=False)
     pays = pays.filter(pl.col("behaviour") != "prepaying")
     # The default penalty (1.5 × contract) is never below the contract rate; write-off stops all
     # accrual by design (SPEC.md section 4, step 6), so it is off here.
-    loans = loans.with_columns(penalty_rate=None, write_off_after_days=None)
+    loans = loans.with_columns(
+        penalty_rate=None, write_off_after_days=None, allocation=pl.lit("oldest_first")
+    )
     later = pays.with_columns(pl.col("paid_on") + dt.timedelta(days=delay)).filter(pl.col("paid_on") <= as_of)
     kept = pays.filter(pl.col("payment_id").is_in(later["payment_id"].implode()))
     on_time = ac.accrue(loans, as_of, kept, extensions).postings
