@@ -149,9 +149,13 @@ def accrue(
     through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
     pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
     extension = _extensions(extensions, kept, loans, fresh, through)
-    result = _run(kept, loans, state, extension, pay, day, postings)
+    terms = _terms(loans)
+    held = _state(state, extension, len(loans))
+    loan_rejects = loans.rejects
+    del loans, state, fresh, through  # only the two matrices go on: free the columns before the outputs
+    result = _run(kept, terms, held, extension, pay, day, postings)
     if errors == "reject":
-        return result, _rejects(loans.rejects, pay_rejects)
+        return result, _rejects(loan_rejects, pay_rejects)
     return result
 
 
@@ -442,19 +446,17 @@ def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 def _run(
     book: pl.DataFrame,
-    loans: Any,
-    state: dict[str, np.ndarray],
+    terms: np.ndarray,
+    held: np.ndarray,
     extension: dict[str, np.ndarray],
     pay: Payments,
     as_of: int,
     postings: str,
 ) -> Accrual:
-    n = len(loans)
-    terms = _terms(loans)
-    held = _state(state, extension, n)
-    records_in, record_offsets = _records(book, state["fresh"])
-    chunks = _chunks(n)
+    n = terms.shape[1]
     fresh = held[State.FRESH] == 1
+    records_in, record_offsets = _records(book, fresh)
+    chunks = _chunks(n)
     through = np.where(fresh, terms[Term.DISBURSED_ON] - 1, held[State.ACCRUED_THROUGH])
     day0 = int(through.min()) + 1 if n else as_of
     detail = postings == "detail"
@@ -504,7 +506,7 @@ def _outputs(n: int, records: int, postings: int) -> _Outputs:
         np.empty((len(COUNT_OUT), n), np.int64),
         np.empty((len(MONEY_OUT), n, 2), np.int64),
         np.empty(n, np.int64),
-        np.empty((ledger.RECORD_FIELDS, records), np.int64),
+        np.empty((records, ledger.RECORD_FIELDS), np.int64),  # a record's fields together: regions stay compact
         (np.empty(postings, np.int64), np.empty(postings, np.int32), np.empty(postings, np.int8),
          np.empty((postings, 2), np.int64)),
     )  # fmt: skip
@@ -542,7 +544,7 @@ def _book(
             out.money[:, lo:hi] = piece.money[:, lo:hi]
         offsets = np.zeros(hi - lo + 1, dtype=np.int64)
         np.cumsum(out.record_counts[lo:hi], out=offsets[1:])
-        unpaid.append(_unpaid(piece.records[:, first : first + used], offsets))
+        unpaid.append(_unpaid(piece.records[first : first + used].T, offsets))
     columns: dict[str, Any] = {
         "accrued_through": _date_array(out.dates[0]),
         "status": _enum(out.counts[0], ledger.STATUSES),
@@ -568,11 +570,11 @@ def _book(
 
 
 def _unpaid(records: np.ndarray, offsets: np.ndarray) -> pa.Array:
-    """A list<struct> Arrow array of unpaid-installment records (fields × rows matrix)."""
+    """A list<struct> Arrow array of unpaid-installment records (a fields × rows view)."""
     fields = []
     for f, name in enumerate(ledger.RECORD_NAMES):
         if name in RECORD_MONEY:
-            fields.append(fen_to_money(records[f]))
+            fields.append(fen_to_money(np.ascontiguousarray(records[f])))
         elif name == "due_on":
             fields.append(_date_array(records[f]))
         elif name == "late_fee_charged":

@@ -435,7 +435,7 @@ def service_loan(
         penalty_due += records[k, OWED_PENALTY]
         if room:
             for f in range(RECORD_FIELDS):
-                out_records[f, record_row + k] = records[k, f]
+                out_records[record_row + k, f] = records[k, f]
     _put(out_money, 0, i, outstanding)
     _put(out_money, 1, i, principal_due)
     _put(out_money, 2, i, accrued)

@@ -17,7 +17,9 @@ def test_output_columns_and_types():
     loans = ac.generate(50, seed=4)
     book, postings = ac.accrue(loans.to_arrow(), "2026-07-15")  # pyarrow in, ISO date
     assert postings.columns == ["loan_id", "posted_on", "kind", "amount"]
-    assert postings.schema["amount"] == pl.Decimal(18, 2) and postings.schema["kind"] == pl.Enum(ac.eod.ledger.KINDS)
+    assert postings.schema["amount"] == pl.Decimal(18, 2) and postings.schema["kind"] == pl.Enum(
+        ac.eod.ledger.KINDS
+    )
     for column in ("principal_outstanding", "principal_due", "interest_accrued", "interest_due", "fee_due",
                    "penalty_due", "credit"):  # fmt: skip
         assert book.schema[column] == pl.Decimal(18, 2), column
@@ -42,7 +44,9 @@ def test_loans_not_yet_disbursed_pass_through():
 def test_chunks_that_overflow_their_estimate_run_again(monkeypatch):
     loans, pays, extensions, as_of = scenario(60, seed=11)
     expected = ac.accrue(loans, as_of, pays, extensions)
-    monkeypatch.setattr(accrual.eod, "_regions", lambda estimates, chunks: np.zeros(chunks.shape[0], dtype=np.int64))
+    monkeypatch.setattr(
+        accrual.eod, "_regions", lambda estimates, chunks: np.zeros(chunks.shape[0], dtype=np.int64)
+    )
     again = ac.accrue(loans, as_of, pays, extensions)
     assert again.book.equals(expected.book) and again.postings.equals(expected.postings)
     summary = ac.accrue(loans, as_of, pays, extensions, postings="summary").postings
