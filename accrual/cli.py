@@ -246,7 +246,7 @@ def _demo_eod(loans: pl.DataFrame) -> None:
     with synthetic borrowers (on time, late, partial, prepaying, defaulting)."""
     end = DEMO_START + dt.timedelta(days=DEMO_DAYS)
     payments = accrual.generate_payments(loans, end, seed=2026)
-    policy = {"write_off_after_days": 180}
+    policy: dict[str, Any] = {"write_off_after_days": 180}
     started = time.perf_counter()
     book, postings = accrual.accrue(
         loans, DEMO_START, payments.filter(pl.col("paid_on") <= DEMO_START), **policy

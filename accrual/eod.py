@@ -91,6 +91,19 @@ def accrue(
 ) -> tuple[Accrual, pl.DataFrame]: ...
 
 
+@overload
+def accrue(
+    book: Any,
+    as_of: dt.date | str,
+    payments: Any = ...,
+    extensions: Any = ...,
+    *,
+    errors: str,
+    postings: str = ...,
+    **defaults: Any,
+) -> Any: ...
+
+
 def accrue(
     book: Any,
     as_of: dt.date | str,
@@ -279,8 +292,10 @@ def _extensions(
                               "days": book[days_col].cast(pl.Int64).fill_null(0).to_numpy()})
                 .filter((pl.col("due_on") != NO_DATE) & ~pl.Series(fresh))
             )  # fmt: skip
-    out = {names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int64),
-           names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int64)}  # fmt: skip
+    out: dict[str, np.ndarray] = {
+        names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int64),
+        names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int64),
+    }  # fmt: skip
     new = pl.DataFrame(
         {"position": [], "due_on": [], "days": []},
         schema=dict.fromkeys(("position", "due_on", "days"), pl.Int64),

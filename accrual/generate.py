@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -178,9 +179,7 @@ BEHAVIOURS = ["on_time", "late", "partial", "prepaying", "defaulting"]
 BEHAVIOUR_SHARE = [0.70, 0.12, 0.06, 0.07, 0.05]
 
 
-def generate_payments(
-    loans: pl.DataFrame, through: dt.date, seed: int = 0, **defaults: object
-) -> pl.DataFrame:
+def generate_payments(loans: pl.DataFrame, through: dt.date, seed: int = 0, **defaults: Any) -> pl.DataFrame:
     """Synthetic repayments of `loans` up to `through`, one borrower behaviour per loan.
 
     `on_time` pays each installment on its due date; `late` pays it 1–20 days late; `partial`
