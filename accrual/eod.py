@@ -17,6 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from accrual.conventions import Prepay
+from accrual.io import release_memory, sparse_empty
 from accrual.kernels import ledger
 from accrual.kernels.accrue import (
     COUNT_OUT,
@@ -162,11 +163,13 @@ def accrue(
     through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
     pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
     extension = _extensions(extensions, kept, loans, fresh, through)
-    terms = _terms(loans)
-    held = _state(state, extension, len(loans))
+    # Only the two staging matrices go on: the columns are freed before the outputs exist, and
+    # the matrices themselves (handed over in a list that `_run` empties) before the tables do.
+    staged = [_terms(loans), _state(state, extension, len(loans))]
     loan_rejects = loans.rejects
-    del loans, state, fresh, through  # only the two matrices go on: free the columns before the outputs
-    result = _run(kept, terms, held, extension, pay, day, postings)
+    del loans, state, fresh, through
+    release_memory()
+    result = _run(kept, staged, extension, pay, day, postings)
     if errors == "reject":
         return result, _rejects(loan_rejects, pay_rejects)
     return result
@@ -216,11 +219,7 @@ def _payments(
         checks.add(_nulls(frame[name]), name, "required value is missing")
     ids = frame["payment_id"]
     checks.add((ids.is_duplicated() & ids.is_not_null()).to_numpy(), "payment_id", "duplicate payment_id")
-    positions = (
-        frame.select(pl.col("loan_id").cast(book["loan_id"].dtype, strict=False))
-        .join(book.select("loan_id").with_row_index("position"), on="loan_id", how="left", maintain_order="left")
-        ["position"]
-    )  # fmt: skip
+    positions = _positions(frame["loan_id"], book["loan_id"])
     known = positions.is_not_null().to_numpy()
     checks.add(~known & ~_nulls(frame["loan_id"]), "loan_id", "unknown loan (or the loan is rejected)")
     position = positions.fill_null(0).cast(pl.Int64).to_numpy()
@@ -273,6 +272,31 @@ def _payments(
     )
 
 
+def _positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
+    """Row of each id in the book (null when absent): a binary search when the book's ids are
+    increasing integers (as generated and as batches keep them), else a join."""
+    if ids.dtype.is_integer() and book_ids.dtype.is_integer() and book_ids.null_count() == 0:
+        keys = book_ids.to_numpy()
+        if keys.shape[0] < 2 or bool((keys[1:] > keys[:-1]).all()):
+            wanted = (
+                ids.cast(pl.Int64, strict=False).fill_null(keys.min() - 1 if keys.shape[0] else 0).to_numpy()
+            )
+            at = np.searchsorted(keys, wanted)
+            found = (
+                (at < keys.shape[0]) & (keys[np.minimum(at, max(keys.shape[0] - 1, 0))] == wanted)
+                if keys.shape[0]
+                else np.zeros(wanted.shape[0], bool)
+            )
+            return pl.Series("position", np.where(found, at, 0), dtype=pl.UInt32).set(~pl.Series(found), None)
+    joined = pl.DataFrame({"loan_id": ids.cast(book_ids.dtype, strict=False)}).join(
+        book_ids.to_frame("loan_id").with_row_index("position"),
+        on="loan_id",
+        how="left",
+        maintain_order="left",
+    )
+    return joined["position"]
+
+
 def _extensions(
     extensions: Any, book: pl.DataFrame, loans: Any, fresh: np.ndarray, through: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -305,11 +329,7 @@ def _extensions(
         missing = [c for c in ("loan_id", "due_on", "days") if c not in frame.columns]
         if missing:
             raise ValidationError(f"extensions column(s) {', '.join(missing)} missing")
-        positions = (
-            frame.select(pl.col("loan_id").cast(book["loan_id"].dtype, strict=False))
-            .join(book.select("loan_id").with_row_index("position"), on="loan_id", how="left", maintain_order="left")
-            ["position"]
-        )  # fmt: skip
+        positions = _positions(frame["loan_id"], book["loan_id"])
         problems = []
         unknown = frame["loan_id"].filter(positions.is_null())
         if unknown.len():
@@ -461,13 +481,13 @@ def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 def _run(
     book: pl.DataFrame,
-    terms: np.ndarray,
-    held: np.ndarray,
+    staged: list[np.ndarray],
     extension: dict[str, np.ndarray],
     pay: Payments,
     as_of: int,
     postings: str,
 ) -> Accrual:
+    terms, held = staged
     n = terms.shape[1]
     fresh = held[State.FRESH] == 1
     records_in, record_offsets = _records(book, fresh)
@@ -508,6 +528,9 @@ def _run(
             np.zeros((1, summary.shape[1], ledger.N_KINDS), np.int64), np.zeros((1, 2), np.int64),
         )  # fmt: skip
         pieces.append((again, 0, 0))
+    staged.clear()
+    del terms, held, inputs, records_in  # the outputs are all that is left to build from
+    release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (
         _postings(book["loan_id"], needed[:, 1], pieces) if detail else _summary(summary.sum(axis=0), day0)
@@ -516,14 +539,15 @@ def _run(
 
 
 def _outputs(n: int, records: int, postings: int) -> _Outputs:
+    """Buffers for the kernel: per-loan state (written in full) and regions sized by estimates."""
     return _Outputs(
         np.empty((len(DATE_OUT), n), np.int32),
         np.empty((len(COUNT_OUT), n), np.int64),
         np.empty((len(MONEY_OUT), n, 2), np.int64),
         np.empty(n, np.int64),
-        np.empty((records, ledger.RECORD_FIELDS), np.int64),  # a record's fields together: regions stay compact
-        (np.empty(postings, np.int64), np.empty(postings, np.int32), np.empty(postings, np.int8),
-         np.empty((postings, 2), np.int64)),
+        sparse_empty((records, ledger.RECORD_FIELDS), np.int64),  # a record's fields together
+        (sparse_empty((postings,), np.int64), sparse_empty((postings,), np.int32),
+         sparse_empty((postings,), np.int8), sparse_empty((postings, 2), np.int64)),
     )  # fmt: skip
 
 

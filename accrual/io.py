@@ -9,11 +9,16 @@ with bounded memory.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
+import mmap
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -87,3 +92,33 @@ def write_parquet(frame: pl.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write one DataFrame to Parquet atomically."""
     with atomic_path(path) as temporary:
         frame.write_parquet(temporary)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:  # pragma: no cover
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the OS (glibc `malloc_trim`); a no-op elsewhere.
+
+    Arrays of a few MB come from the heap, and glibc keeps freed heap pages resident, so a
+    batch's temporaries would otherwise add to the peak of everything allocated after them.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def sparse_empty(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """An uninitialised array in its own anonymous mapping, for buffers sized by a generous
+    estimate: pages never written are never allocated. (NumPy asks for transparent huge pages
+    on large arrays, which would make every touched 2 MB resident.)"""
+    count = int(np.prod(shape))
+    nbytes = count * np.dtype(dtype).itemsize
+    return np.frombuffer(mmap.mmap(-1, max(nbytes, 1)), dtype=dtype, count=count).reshape(shape)
