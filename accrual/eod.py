@@ -23,6 +23,8 @@ from accrual.kernels.accrue import (
     COUNT_OUT,
     DATE_OUT,
     MONEY_OUT,
+    WIDE_STATE,
+    WIDE_TERMS,
     State,
     Term,
     due_date_index,
@@ -165,7 +167,7 @@ def accrue(
     extension = _extensions(extensions, kept, loans, fresh, through)
     # Only the two staging matrices go on: the columns are freed before the outputs exist, and
     # the matrices themselves (handed over in a list that `_run` empties) before the tables do.
-    staged = [_terms(loans), _state(state, extension, len(loans))]
+    staged = [*_terms(loans), *_state(state, extension, len(loans))]
     loan_rejects = loans.rejects
     del loans, state, fresh, through
     release_memory()
@@ -393,8 +395,25 @@ def _show(ids: pl.Series) -> str:
     return shown + (f" and {ids.len() - 10} more" if ids.len() > 10 else "")
 
 
-def _terms(loans: Any) -> np.ndarray:
-    """The `Term` matrix: a row per contract or policy parameter, a column per loan (int64)."""
+INT32_MAX = 2**31 - 1
+
+
+def _split(rows: dict[int, np.ndarray], members: Any, wide: int, n: int) -> list[np.ndarray]:
+    """Stage per-loan values as two matrices, a row per member: the first `wide` members int64,
+    the rest int32 (clipped: a day count beyond 2**31 means "never" all the same)."""
+    amounts = np.empty((wide, n), dtype=np.int64)
+    narrow = np.empty((len(members) - wide, n), dtype=np.int32)
+    for member in members:
+        values = rows[member]
+        if member < wide:
+            amounts[member] = values
+        else:
+            narrow[member - wide] = np.minimum(values, INT32_MAX) if values.dtype.itemsize > 4 else values
+    return [amounts, narrow]
+
+
+def _terms(loans: Any) -> list[np.ndarray]:
+    """The `Term` matrices (int64 amounts, int32 terms): a row per parameter, a column per loan."""
     s = loans.servicing
     rows = {
         Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
@@ -409,24 +428,18 @@ def _terms(loans: Any) -> np.ndarray:
         Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
         Term.KEEPS_FEES: s["keeps_fees"],
     }  # fmt: skip
-    matrix = np.empty((len(Term), len(loans)), dtype=np.int64)
-    for row, values in rows.items():
-        matrix[row] = values
-    return matrix
+    return _split(rows, Term, WIDE_TERMS, len(loans))
 
 
-def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """The `State` matrix: a row per state column read from the book, a column per loan (int64;
-    zeros for fresh loans)."""
-    matrix = np.zeros((len(State), n), dtype=np.int64)
+def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> list[np.ndarray]:
+    """The `State` matrices (int64 balances, int32 state) as read from the book; fresh loans'
+    columns are zeros (and no prepayment date)."""
     names = {**state, **{k.replace("_on_", "_"): v for k, v in extension.items()}}
-    for row in State:
-        values = names.get(row.name.lower())
-        if values is not None:
-            matrix[row] = values
+    zeros = np.zeros(n, dtype=np.int32)
+    rows = {member: names.get(member.name.lower(), zeros) for member in State}
     if "prepaid_on" not in state:
-        matrix[State.PREPAID_ON] = NO_DATE
-    return matrix
+        rows[State.PREPAID_ON] = np.full(n, NO_DATE, dtype=np.int32)
+    return _split(rows, State, WIDE_STATE, n)
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -487,19 +500,24 @@ def _run(
     as_of: int,
     postings: str,
 ) -> Accrual:
-    terms, held = staged
+    amounts, terms, balances, held = staged
     n = terms.shape[1]
-    fresh = held[State.FRESH] == 1
+    fresh = held[State.FRESH - WIDE_STATE] == 1
     records_in, record_offsets = _records(book, fresh)
     chunks = _chunks(n)
-    through = np.where(fresh, terms[Term.DISBURSED_ON] - 1, held[State.ACCRUED_THROUGH])
+    through = np.where(
+        fresh,
+        terms[Term.DISBURSED_ON - WIDE_TERMS].astype(np.int64) - 1,
+        held[State.ACCRUED_THROUGH - WIDE_STATE],
+    )
     day0 = int(through.min()) + 1 if n else as_of
     detail = postings == "detail"
     # Generous estimates of each loan's output rows: untouched memory costs nothing, and a
     # chunk that needs more is simply run again.
     days = np.maximum(as_of - through, 0)
     holding = np.diff(record_offsets)
-    bills = np.minimum(np.where(fresh, terms[Term.TERM], held[State.INSTALLMENTS_LEFT]), days // 28 + 2)
+    left = np.where(fresh, terms[Term.TERM - WIDE_TERMS], held[State.INSTALLMENTS_LEFT - WIDE_STATE])
+    bills = np.minimum(left.astype(np.int64), days // 28 + 2)
     record_regions = _regions(holding + bills + 1, chunks)
     post_regions = _regions(
         days * np.where(holding > 0, 4, 1) + 3 * bills + 5 * np.diff(pay.offsets) + 2, chunks
@@ -507,7 +525,18 @@ def _run(
     out = _outputs(n, int(record_regions[-1]), int(post_regions[-1]) if detail else 0)
     summary = np.zeros((chunks.shape[0] - 1, as_of - day0 + 1 if not detail else 0, ledger.N_KINDS), np.int64)
     needed = np.zeros((chunks.shape[0] - 1, 2), dtype=np.int64)
-    inputs = (terms, held, records_in, record_offsets, pay.offsets, pay.paid_on, pay.amount, pay.prepay)
+    inputs = (
+        amounts,
+        terms,
+        balances,
+        held,
+        records_in,
+        record_offsets,
+        pay.offsets,
+        pay.paid_on,
+        pay.amount,
+        pay.prepay,
+    )
     service_book(
         as_of, day0, chunks, *inputs, out.dates, out.counts, out.money, out.record_counts, out.records,
         record_regions, *out.post, post_regions, summary, needed,
@@ -529,7 +558,7 @@ def _run(
         )  # fmt: skip
         pieces.append((again, 0, 0))
     staged.clear()
-    del terms, held, inputs, records_in  # the outputs are all that is left to build from
+    del amounts, terms, balances, held, inputs, records_in  # the outputs are all that is left to build from
     release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (

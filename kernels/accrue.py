@@ -80,59 +80,68 @@ from .rounding import mul_div_round, mul_div_round_ratio
 
 
 class Term(IntEnum):
-    """Rows of the `terms` matrix (one column per loan): per-loan contract and policy, int64. Rates are × RATE_SCALE;
-    PENALTY_NUM is over RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when
-    compounding is off and WRITE_OFF_AFTER 0 when write-off is off."""
+    """Per-loan contract and policy: the columns of a loan's staged row. The first WIDE_TERMS
+    (amounts and rates, × RATE_SCALE) come from the int64 `amounts` matrix, the rest (days,
+    counts, codes) from the int32 `terms` matrix, one row each. PENALTY_NUM is over
+    RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
+    WRITE_OFF_AFTER 0 when write-off is off."""
 
     PRINCIPAL = 0
     ANNUAL_NUM = 1
-    TERM = 2
-    TERM_UNIT = 3
-    DISBURSED_ON = 4
-    FIRST_DUE_ON = 5
-    METHOD = 6
-    DAY_COUNT = 7
-    BASIS = 8
-    MULTIPLE = 9
-    ROUNDING = 10
-    FEE_NUM = 11
-    FREE_DAYS = 12
-    PENALTY_NUM = 13
-    GRACE_DAYS = 14
-    COMPOUND_AFTER = 15
-    LATE_FEE_NUM = 16
-    LATE_FEE_AFTER = 17
-    NON_ACCRUAL_AFTER = 18
-    WRITE_OFF_AFTER = 19
-    ALLOCATION = 20
-    PREPAY = 21
-    PREPAY_FEE_NUM = 22
+    MULTIPLE = 2
+    FEE_NUM = 3
+    PENALTY_NUM = 4
+    LATE_FEE_NUM = 5
+    PREPAY_FEE_NUM = 6
+    TERM = 7
+    TERM_UNIT = 8
+    DISBURSED_ON = 9
+    FIRST_DUE_ON = 10
+    METHOD = 11
+    DAY_COUNT = 12
+    BASIS = 13
+    ROUNDING = 14
+    FREE_DAYS = 15
+    GRACE_DAYS = 16
+    COMPOUND_AFTER = 17
+    LATE_FEE_AFTER = 18
+    NON_ACCRUAL_AFTER = 19
+    WRITE_OFF_AFTER = 20
+    ALLOCATION = 21
+    PREPAY = 22
     KEEPS_FEES = 23
 
 
-class State(IntEnum):
-    """Rows of the `state` matrix (one column per loan): each loan's servicing state as read from the book, int64 (dates
-    as days). FRESH loans start at disbursement and ignore the rest."""
+WIDE_TERMS = 7
 
-    FRESH = 0
-    ACCRUED_THROUGH = 1
-    STATUS = 2
-    PRINCIPAL_OUTSTANDING = 3
-    INTEREST_ACCRUED = 4
-    CREDIT = 5
-    PRINCIPAL_REPAID = 6
-    PRINCIPAL_WRITTEN_OFF = 7
-    NEXT_DUE_ON = 8
-    INSTALLMENTS_LEFT = 9
-    INSTALLMENT = 10
-    PERIOD_START = 11
-    ACCRUING_SINCE = 12
-    PERIOD_WEIGHT = 13
+
+class State(IntEnum):
+    """Each loan's servicing state as read from the book: the first WIDE_STATE (money and the
+    period weight) from the int64 `balances` matrix, the rest (dates as days, counts, codes)
+    from the int32 `state` matrix. FRESH loans start at disbursement and ignore the rest."""
+
+    PRINCIPAL_OUTSTANDING = 0
+    INTEREST_ACCRUED = 1
+    CREDIT = 2
+    PRINCIPAL_REPAID = 3
+    PRINCIPAL_WRITTEN_OFF = 4
+    INSTALLMENT = 5
+    PERIOD_WEIGHT = 6
+    FRESH = 7
+    ACCRUED_THROUGH = 8
+    STATUS = 9
+    NEXT_DUE_ON = 10
+    INSTALLMENTS_LEFT = 11
+    PERIOD_START = 12
+    ACCRUING_SINCE = 13
     EXTENSION_DUE_1 = 14
     EXTENSION_DAYS_1 = 15
     EXTENSION_DUE_2 = 16
     EXTENSION_DAYS_2 = 17
     PREPAID_ON = 18
+
+
+WIDE_STATE = 7
 
 
 BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
@@ -459,7 +468,7 @@ def record_bound(records, through, left, as_of):
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
     out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
@@ -469,31 +478,40 @@ def service_chunk(
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
+    narrow_terms, narrow_state = Term.TERM, State.FRESH  # first rows of the int32 matrices
     for i in range(lo, hi):
-        if state[State.FRESH, i]:  # scalars only: an array argument costs a refcount
-            bound = record_bound(0, np.int64(terms[Term.DISBURSED_ON, i]) - 1, terms[Term.TERM, i], as_of)
+        if state[State.FRESH - narrow_state, i]:  # scalars only: an array argument costs a refcount
+            disbursed = np.int64(terms[Term.DISBURSED_ON - narrow_terms, i])
+            bound = record_bound(0, disbursed - 1, np.int64(terms[Term.TERM - narrow_terms, i]), as_of)
         else:
             held = record_offsets[i + 1] - record_offsets[i]
+            through = np.int64(state[State.ACCRUED_THROUGH - narrow_state, i])
             bound = record_bound(
-                held, np.int64(state[State.ACCRUED_THROUGH, i]), state[State.INSTALLMENTS_LEFT, i], as_of
+                held, through, np.int64(state[State.INSTALLMENTS_LEFT - narrow_state, i]), as_of
             )
         capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
     record_row = record_start
     post_row = post_start
-    # A loan reads ~40 terms and state values: copied block by block into loan-major scratch,
-    # each loan's values share a few cache lines instead of touching ~40 column streams.
-    block_terms = np.empty((BLOCK, terms.shape[0]), dtype=np.int64)
-    block_state = np.empty((BLOCK, state.shape[0]), dtype=np.int64)
+    # A loan reads ~40 terms and state values: copied block by block into loan-major int64
+    # scratch, each loan's values share a few cache lines instead of touching ~40 column streams.
+    block_terms = np.empty((BLOCK, WIDE_TERMS + terms.shape[0]), dtype=np.int64)
+    block_state = np.empty((BLOCK, WIDE_STATE + state.shape[0]), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
+        for f in range(WIDE_TERMS):
+            for i in range(base, top):
+                block_terms[i - base, f] = amounts[f, i]
         for f in range(terms.shape[0]):
             for i in range(base, top):
-                block_terms[i - base, f] = terms[f, i]
+                block_terms[i - base, WIDE_TERMS + f] = terms[f, i]
+        for f in range(WIDE_STATE):
+            for i in range(base, top):
+                block_state[i - base, f] = balances[f, i]
         for f in range(state.shape[0]):
             for i in range(base, top):
-                block_state[i - base, f] = state[f, i]
+                block_state[i - base, WIDE_STATE + f] = state[f, i]
         for i in range(base, top):
             count, postings = service_loan(
                 i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
@@ -508,7 +526,7 @@ def service_chunk(
 
 @parallel_jit
 def service_book(
-    as_of, day0, chunks, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    as_of, day0, chunks, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
     out_dates, out_counts, out_money, record_counts, out_records, record_regions,
     post_loan, post_on, post_kind, post_amount, post_regions, summary, needed,
 ):  # fmt: skip
@@ -523,7 +541,7 @@ def service_book(
     for c in prange(chunks.shape[0] - 1):
         post_end = post_regions[c + 1] if post_loan.shape[0] > 0 else post_regions[c]
         used_records, used_postings = service_chunk(
-            chunks[c], chunks[c + 1], as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on,
+            chunks[c], chunks[c + 1], as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on,
             pay_amount, pay_prepay, out_dates, out_counts, out_money, record_counts, out_records,
             record_regions[c], record_regions[c + 1], post_loan, post_on, post_kind, post_amount,
             post_regions[c], post_end, summary[c],
