@@ -467,6 +467,14 @@ def record_bound(records, through, left, as_of):
 
 
 @jit
+def _stage(block, first_column, rows, base, top):
+    """Copy loans base:top of a row-per-field matrix into columns first_column: of `block`."""
+    for f in range(rows.shape[0]):
+        for i in range(base, top):
+            block[i - base, first_column + f] = rows[f, i]
+
+
+@jit
 def service_chunk(
     lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
     out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
@@ -500,18 +508,10 @@ def service_chunk(
     block_state = np.empty((BLOCK, WIDE_STATE + state.shape[0]), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
-        for f in range(WIDE_TERMS):
-            for i in range(base, top):
-                block_terms[i - base, f] = amounts[f, i]
-        for f in range(terms.shape[0]):
-            for i in range(base, top):
-                block_terms[i - base, WIDE_TERMS + f] = terms[f, i]
-        for f in range(WIDE_STATE):
-            for i in range(base, top):
-                block_state[i - base, f] = balances[f, i]
-        for f in range(state.shape[0]):
-            for i in range(base, top):
-                block_state[i - base, WIDE_STATE + f] = state[f, i]
+        _stage(block_terms, 0, amounts, base, top)
+        _stage(block_terms, WIDE_TERMS, terms, base, top)
+        _stage(block_state, 0, balances, base, top)
+        _stage(block_state, WIDE_STATE, state, base, top)
         for i in range(base, top):
             count, postings = service_loan(
                 i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
