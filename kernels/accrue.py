@@ -40,6 +40,7 @@ from .amortize import (
     next_due,
     period_step,
     period_weight,
+    put_money,
     term_weight,
 )
 from .dates import NO_DATE
@@ -215,13 +216,6 @@ def _days_past_due(records, count, today):
 
 
 @inline_jit
-def _put(out, j, i, fen):
-    """Write int64 fen into Decimal128 slot i of money column j (two little-endian int64 words)."""
-    out[j, i, 0] = fen
-    out[j, i, 1] = fen >> 63
-
-
-@inline_jit
 def service_loan(
     i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day,
     out_dates, out_counts, out_money, out_records, record_row, record_end,
@@ -353,7 +347,8 @@ def service_loan(
                 day[PREPAY_PRINCIPAL] += principal
                 day[PREPAY_FEE] += prepay_fee
                 since = today
-                prepaid = today
+                if principal > 0:
+                    prepaid = today
                 if outstanding == 0:
                     if terms[j, Term.KEEPS_FEES] and left > 0:  # the remaining installments' fees stay due
                         records[count, :] = 0
@@ -372,6 +367,7 @@ def service_loan(
         if count > 0:
             count = drop_settled(records, count)
         dpd = _days_past_due(records, count, today)
+        suspended = dpd >= terms[j, Term.NON_ACCRUAL_AFTER]  # non-accrual: interest is not income
         # 3. accrue today's contract interest on principal not yet due (算头不算尾)
         if status == ACTIVE and outstanding > 0 and due != NO_DATE:
             start = max(period_start, free_end)
@@ -379,13 +375,10 @@ def service_loan(
             total = accrued_interest(
                 outstanding, annual, weight, elapsed, day_count_days(start, due, dc), ydays, den, ratio, mode
             )
-            day[INTEREST_SUSPENDED if dpd >= terms[j, Term.NON_ACCRUAL_AFTER] else INTEREST] += (
-                total - accrued
-            )
+            day[INTEREST_SUSPENDED if suspended else INTEREST] += total - accrued
             accrued = total
         # 4–5. age and penalise what is still unpaid at the end of the day
         if status == ACTIVE:
-            suspended = dpd >= terms[j, Term.NON_ACCRUAL_AFTER]
             for k in range(count):
                 grace, penalty, compound, late_fee = penalise(
                     records, k, today, grace_days, contract_num, terms[j, Term.PENALTY_NUM], terms[j, Term.COMPOUND_AFTER],
@@ -445,16 +438,16 @@ def service_loan(
         if room:
             for f in range(RECORD_FIELDS):
                 out_records[record_row + k, f] = records[k, f]
-    _put(out_money, 0, i, outstanding)
-    _put(out_money, 1, i, principal_due)
-    _put(out_money, 2, i, accrued)
-    _put(out_money, 3, i, interest_due)
-    _put(out_money, 4, i, fee_due)
-    _put(out_money, 5, i, penalty_due)
-    _put(out_money, 6, i, credit)
-    _put(out_money, 7, i, repaid)
-    _put(out_money, 8, i, written_off)
-    _put(out_money, 9, i, fixed)
+    put_money(out_money[0], i, outstanding)
+    put_money(out_money[1], i, principal_due)
+    put_money(out_money[2], i, accrued)
+    put_money(out_money[3], i, interest_due)
+    put_money(out_money[4], i, fee_due)
+    put_money(out_money[5], i, penalty_due)
+    put_money(out_money[6], i, credit)
+    put_money(out_money[7], i, repaid)
+    put_money(out_money[8], i, written_off)
+    put_money(out_money[9], i, fixed)
     return count, postings
 
 

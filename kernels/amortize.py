@@ -13,7 +13,7 @@ rounded once.
 import numpy as np
 from numba import prange
 
-from ._config import jit, parallel_jit
+from ._config import inline_jit, jit, parallel_jit
 from .dates import NO_DATE, civil_from_days, clipped_day, month_cursor, month_date, month_index, next_month
 from .daycount import day_count_days, year_days
 from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
@@ -167,8 +167,8 @@ def period_step(method, balance, interest, fixed, fee, is_last):
     return principal, interest, fee
 
 
-@jit
-def _put(out, row, fen):
+@inline_jit
+def put_money(out, row, fen):
     """Write int64 fen into a Decimal128 slot (two int64 words, little-endian)."""
     out[row, 0] = fen
     out[row, 1] = fen >> 63
@@ -243,9 +243,9 @@ def fill_schedule(
             out_loan_id[row] = loan_id[i]
             out_period[row] = row - offsets[i] + 1
             out_due_on[row] = due
-            _put(out_payment, row, p + interest + f)
-            _put(out_principal, row, p)
-            _put(out_interest, row, interest)
-            _put(out_fee, row, f)
-            _put(out_balance, row, balance)
+            put_money(out_payment, row, p + interest + f)
+            put_money(out_principal, row, p)
+            put_money(out_interest, row, interest)
+            put_money(out_fee, row, f)
+            put_money(out_balance, row, balance)
             row += 1

@@ -458,7 +458,7 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
                 post(day, "prepay_principal", x)
                 post(day, "prepay_fee", prepay_fee)
                 seg_start = day
-                prepaid = True
+                prepaid = prepaid or x > 0
                 if outstanding == 0:
                     if terms.prepay_keeps_fees and left > 0:
                         owed.append(Owed(day, 0, Decimal(0), Decimal(0), fee * left))
