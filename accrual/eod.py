@@ -165,7 +165,7 @@ def accrue(
     through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
     pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
     extension = _extensions(extensions, kept, loans, fresh, through)
-    # Only the two staging matrices go on: the columns are freed before the outputs exist, and
+    # Only the staging matrices go on: the columns are freed before the outputs exist, and
     # the matrices themselves (handed over in a list that `_run` empties) before the tables do.
     staged = [*_terms(loans), *_state(state, extension, len(loans))]
     loan_rejects = loans.rejects
