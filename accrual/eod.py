@@ -41,6 +41,7 @@ from accrual.schema import (
     _nulls,
     as_polars,
     book_state,
+    increasing_ids,
     prepare_loans,
     servicing_terms,
 )
@@ -48,9 +49,6 @@ from accrual.schema import (
 EPOCH = dt.date(1970, 1, 1)
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
-KIND = pl.Enum(ledger.KINDS)
-STATUS = pl.Enum(ledger.STATUSES)
-BUCKET = pl.Enum(ledger.BUCKETS)
 RECORD_MONEY = ("principal", "interest", "fee", "penalty", "grace_interest")
 
 
@@ -276,20 +274,13 @@ def _payments(
 
 def _positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
     """Row of each id in the book (null when absent): a binary search when the book's ids are
-    increasing integers (as generated and as batches keep them), else a join."""
-    if ids.dtype.is_integer() and book_ids.dtype.is_integer() and book_ids.null_count() == 0:
-        keys = book_ids.to_numpy()
-        if keys.shape[0] < 2 or bool((keys[1:] > keys[:-1]).all()):
-            wanted = (
-                ids.cast(pl.Int64, strict=False).fill_null(keys.min() - 1 if keys.shape[0] else 0).to_numpy()
-            )
-            at = np.searchsorted(keys, wanted)
-            found = (
-                (at < keys.shape[0]) & (keys[np.minimum(at, max(keys.shape[0] - 1, 0))] == wanted)
-                if keys.shape[0]
-                else np.zeros(wanted.shape[0], bool)
-            )
-            return pl.Series("position", np.where(found, at, 0), dtype=pl.UInt32).set(~pl.Series(found), None)
+    increasing integers, else a join."""
+    keys = increasing_ids(book_ids)
+    if keys is not None and keys.shape[0] and ids.dtype.is_integer():
+        wanted = ids.cast(pl.Int64, strict=False).fill_null(keys[0] - 1).to_numpy()  # a null matches nothing
+        at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
+        found = keys[at] == wanted
+        return pl.Series("position", at, dtype=pl.UInt32).set(~pl.Series(found), None)
     joined = pl.DataFrame({"loan_id": ids.cast(book_ids.dtype, strict=False)}).join(
         book_ids.to_frame("loan_id").with_row_index("position"),
         on="loan_id",

@@ -225,12 +225,20 @@ def _nulls(column: pl.Series) -> np.ndarray:
     return column.is_null().to_numpy()
 
 
-def _duplicated(ids: pl.Series) -> np.ndarray:
-    """Rows whose id occurs more than once; O(n) without hashing for increasing integer ids."""
+def increasing_ids(ids: pl.Series) -> np.ndarray | None:
+    """The ids as NumPy when they are strictly increasing integers without nulls (as generated,
+    and as batches keep them), else None: such ids need no hashing to check or look up."""
     if ids.dtype.is_integer() and ids.null_count() == 0:
         values = ids.to_numpy()
         if values.shape[0] < 2 or bool((values[1:] > values[:-1]).all()):
-            return np.zeros(values.shape[0], dtype=bool)
+            return values
+    return None
+
+
+def _duplicated(ids: pl.Series) -> np.ndarray:
+    """Rows whose id occurs more than once; O(n) without hashing for increasing integer ids."""
+    if increasing_ids(ids) is not None:
+        return np.zeros(ids.len(), dtype=bool)
     return ids.is_duplicated().to_numpy() & ids.is_not_null().to_numpy()
 
 
