@@ -5,6 +5,7 @@
 <Method.EQUAL_PRINCIPAL: 1>
 """
 
+from accrual.apr import Rates, apr, rates
 from accrual.conventions import Allocation, DayCount, InterestBasis, Method, Prepay, Rounding, TermUnit
 from accrual.eod import Accrual, accrue
 from accrual.generate import generate, generate_payments
@@ -19,13 +20,16 @@ __all__ = [
     "InterestBasis",
     "Method",
     "Prepay",
+    "Rates",
     "Rounding",
     "TermUnit",
     "ValidationError",
     "accrue",
+    "apr",
     "generate",
     "generate_payments",
     "presets",
+    "rates",
     "schedule",
 ]
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 accrual generate -n 1000000 --seed 1 -o loans.parquet
 accrual schedule loans.parquet -o schedule.parquet [--rejects rejects.parquet] [--method ...]
 accrual eod book.parquet --as-of 2026-07-01 [--payments p.parquet] --out book2.parquet --postings postings.parquet
+accrual apr loans.parquet -o cost.parquet [--cap 0.24 | --lpr 0.03] [--rejects rejects.parquet]
 accrual demo
 """
 
@@ -21,6 +22,7 @@ import polars as pl
 from tqdm import tqdm
 
 import accrual
+from accrual.apr import DEFAULT_CAP
 from accrual.io import DEFAULT_BATCH_ROWS, ParquetSink, count_rows, iter_batches, write_parquet
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_loans.parquet"
@@ -44,6 +46,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in KEYWORDS:
         sch.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default {name} for the loans")
 
+    cost = verbs.add_parser(
+        "apr", help="the true cost of each loan: three nominal rates and the IRR-annualised rate"
+    )
+    cost.add_argument("loans", help="loans Parquet file")
+    cost.add_argument("-o", "--out", required=True, help="Parquet file to write")
+    cost.add_argument(
+        "--cap", type=float, default=DEFAULT_CAP, help="flag loans above this annual rate (default 0.24)"
+    )
+    cost.add_argument("--lpr", type=float, help="one-year LPR: the cap becomes 4 × LPR (private lending)")
+    cost.add_argument("--rejects", help="write invalid loans here instead of failing")
+    cost.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="loans per batch")
+    for name in KEYWORDS:
+        cost.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default {name} for the loans")
+
     eod = verbs.add_parser("eod", help="the end-of-day batch: service a book through a date")
     eod.add_argument("book", help="book (or fresh loans) Parquet file")
     eod.add_argument(
@@ -65,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return {"generate": _generate, "schedule": _schedule, "eod": _eod, "demo": _demo}[args.verb](args)
+        verb = {"generate": _generate, "schedule": _schedule, "apr": _apr, "eod": _eod, "demo": _demo}
+        return verb[args.verb](args)
     except accrual.ValidationError as error:
         print(f"accrual: invalid input\n{error}", file=sys.stderr)
         return 2
@@ -80,7 +97,41 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    defaults = {k: getattr(args, k) for k in KEYWORDS if getattr(args, k) is not None}
+    seconds, loans, rows, rejected = _per_loan_batches(args, accrual.schedule, _defaults(args))
+    print(f"{loans:,} loans → {rows:,} installments in {seconds:.2f} s; wrote {args.out}")
+    _report_rejects(args, rejected)
+    return 0
+
+
+def _apr(args: argparse.Namespace) -> int:
+    defaults = {**_defaults(args), "cap": args.cap, "lpr": args.lpr}
+    if args.lpr is not None:
+        defaults.pop("cap")
+    seconds, loans, _, rejected = _per_loan_batches(args, accrual.apr, defaults)
+    cost = (
+        pl.scan_parquet(args.out)
+        .select(pl.col("over_cap").sum(), pl.col("irr_annual").median(), pl.col("annual_rate").median())
+        .collect()
+    )
+    over, irr, nominal = cost.row(0)
+    cap = 4 * args.lpr if args.lpr is not None else args.cap
+    print(f"{loans:,} loans costed in {seconds:.2f} s; wrote {args.out}")
+    if loans:
+        print(f"median nominal annual rate {nominal:.2%}, median IRR-annualised {irr:.2%}; "
+              f"{over:,} loans over the {cap:.2%} cap")  # fmt: skip
+    _report_rejects(args, rejected)
+    return 0
+
+
+def _defaults(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: getattr(args, k) for k in KEYWORDS if getattr(args, k) is not None}
+
+
+def _per_loan_batches(
+    args: argparse.Namespace, verb: Any, defaults: dict[str, Any]
+) -> tuple[float, int, int, int]:
+    """Run a loans → table verb over the loans file batch by batch, writing one Parquet output
+    (and rejects, when asked). Returns (seconds, loans accepted, rows written, loans rejected)."""
     total = count_rows(args.loans)
     started = time.perf_counter()
     rejected = 0
@@ -89,20 +140,21 @@ def _schedule(args: argparse.Namespace) -> int:
         with tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows) as bar:
             for loans in iter_batches(args.loans, args.batch_rows):
                 if rejects is not None:
-                    table, bad = accrual.schedule(loans, errors="reject", **defaults)
+                    table, bad = verb(loans, errors="reject", **defaults)
                     rejects.write(bad)  # even when empty: the file gets its columns
                     rejected += bad["loan_id"].n_unique()
                 else:
-                    table = accrual.schedule(loans, **defaults)
+                    table = verb(loans, **defaults)
                 out.write(table)
                 bar.update(loans.height)
-        if out.rows == 0 and total == 0:  # no batch at all: the empty schedule still has columns
-            out.write(accrual.schedule(pl.read_parquet(args.loans), **defaults))
-    seconds = time.perf_counter() - started
-    print(f"{total - rejected:,} loans → {out.rows:,} installments in {seconds:.2f} s; wrote {args.out}")
+        if out.rows == 0 and total == 0:  # no batch at all: the empty output still has columns
+            out.write(verb(pl.read_parquet(args.loans), **defaults))
+    return time.perf_counter() - started, total - rejected, out.rows, rejected
+
+
+def _report_rejects(args: argparse.Namespace, rejected: int) -> None:
     if args.rejects:
         print(f"{rejected:,} loans rejected; reasons in {args.rejects}")
-    return 0
 
 
 def _eod(args: argparse.Namespace) -> int:

@@ -24,4 +24,9 @@ COMPARISONS = {
             "polars": peers.polars_day_step,
         },
     },
+    "apr": {
+        "accrual": accrual.apr,
+        "reference": reference.true_cost,
+        "peers": {"pyxirr": peers.pyxirr_per_loan},
+    },
 }

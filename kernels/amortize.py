@@ -174,78 +174,90 @@ def put_money(out, row, fen):
     out[row, 1] = fen >> 63
 
 
+@inline_jit
+def write_periods(
+    row, count, loan, balance, start, due, keep_day, regular_first, method, fixed, fee, first_interest,
+    annual_num, den, ratio, mode, basis, day_count, days_per_year, free_end,
+    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+):  # fmt: skip
+    """Write the next `count` installments (the last of them clears the balance) from rows `row` on.
+
+    The first falls due on `due`, after a period from `start`, and is regular unless
+    `regular_first` is false; later ones fall due monthly on `keep_day`. A non-negative
+    `first_interest` replaces the first period's computed interest (a bullet's whole term, or
+    interest already accrued by the EOD engine). Returns the number of rows written.
+    """
+    year, month, month_first = month_cursor(month_index(due) + 1)
+    for k in range(count):
+        if k > 0:
+            due = clipped_day(year, month, month_first, keep_day)
+            year, month, month_first = next_month(year, month, month_first)
+        if k == 0 and first_interest >= 0:
+            interest = first_interest
+        else:
+            weight = period_weight(
+                start, due, k > 0 or regular_first, basis, day_count, days_per_year, free_end
+            )
+            interest = period_interest(balance, annual_num, weight, den, ratio, mode)
+        p, interest, f = period_step(method, balance, interest, fixed, fee, k == count - 1)
+        balance -= p
+        out_loan_id[row + k] = loan
+        out_period[row + k] = k + 1
+        out_due_on[row + k] = due
+        put_money(out_payment, row + k, p + interest + f)
+        put_money(out_principal, row + k, p)
+        put_money(out_interest, row + k, interest)
+        put_money(out_fee, row + k, f)
+        put_money(out_balance, row + k, balance)
+        start = due
+    return count
+
+
+@inline_jit
+def loan_schedule(
+    i, row, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    day_count, basis, multiple, rounding, fee_num, free_days,
+    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+):  # fmt: skip
+    """Write loan i's whole schedule from row `row` on; returns the number of installments."""
+    p0 = principal[i]
+    mode = rounding[i]
+    meth = method[i]
+    dc = day_count[i]
+    ydays = year_days(dc)
+    start = np.int64(disbursed_on[i])
+    free_end = start + free_days[i]
+    fee = installment_fee(p0, fee_num[i], mode)
+    periods, due, irregular_first, keep_day = first_period(term[i], term_unit[i], start, first_due_on[i])
+    fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
+    den, ratio = interest_denominator(annual_num[i], ydays)
+    first_interest = -1
+    if meth == BULLET:  # one payment; its interest is the whole term's, rounded once
+        due, weight = term_weight(
+            start, due, irregular_first, keep_day, periods, basis[i], dc, ydays, free_end
+        )
+        first_interest = period_interest(p0, annual_num[i], weight, den, ratio, mode)
+        periods = 1
+    return write_periods(
+        row, periods, loan_id[i], p0, start, due, keep_day, not irregular_first, meth, fixed, fee,
+        first_interest, annual_num[i], den, ratio, mode, basis[i], dc, ydays, free_end,
+        out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+    )  # fmt: skip
+
+
 @parallel_jit
 def fill_schedule(
-    offsets,
-    loan_id,
-    principal,
-    annual_num,
-    term,
-    term_unit,
-    disbursed_on,
-    first_due_on,
-    method,
-    day_count,
-    basis,
-    multiple,
-    rounding,
-    fee_num,
-    free_days,
-    out_loan_id,
-    out_period,
-    out_due_on,
-    out_payment,
-    out_principal,
-    out_interest,
-    out_fee,
-    out_balance,
-):
+    offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    day_count, basis, multiple, rounding, fee_num, free_days,
+    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+):  # fmt: skip
     """Write every loan's schedule into rows offsets[i]:offsets[i+1] of the outputs, in parallel.
 
     Money outputs are (rows, 2) int64 arrays laid out as Arrow Decimal128.
     """
     for i in prange(offsets.shape[0] - 1):
-        row = offsets[i]
-        p0 = principal[i]
-        mode = rounding[i]
-        meth = method[i]
-        dc = day_count[i]
-        ydays = year_days(dc)
-        start = np.int64(disbursed_on[i])
-        free_end = start + free_days[i]
-        fee = installment_fee(p0, fee_num[i], mode)
-        periods, first_due, irregular_first, keep_day = first_period(
-            term[i], term_unit[i], start, first_due_on[i]
-        )
-        year, month, month_first = month_cursor(month_index(first_due) + 1)
-        fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
-        den, ratio = interest_denominator(annual_num[i], ydays)
-        balance = p0
-        weight_sum = 0
-        for k in range(periods):
-            if k == 0:
-                due = first_due
-            else:
-                due = clipped_day(year, month, month_first, keep_day)
-                year, month, month_first = next_month(year, month, month_first)
-            regular = not (k == 0 and irregular_first)
-            weight = period_weight(start, due, regular, basis[i], dc, ydays, free_end)
-            start = due
-            is_last = k == periods - 1
-            if meth == BULLET:  # one payment; its interest is the whole term's, rounded once
-                weight_sum += weight
-                if not is_last:
-                    continue
-                weight = weight_sum
-            interest = period_interest(balance, annual_num[i], weight, den, ratio, mode)
-            p, interest, f = period_step(meth, balance, interest, fixed, fee, is_last)
-            balance -= p
-            out_loan_id[row] = loan_id[i]
-            out_period[row] = row - offsets[i] + 1
-            out_due_on[row] = due
-            put_money(out_payment, row, p + interest + f)
-            put_money(out_principal, row, p)
-            put_money(out_interest, row, interest)
-            put_money(out_fee, row, f)
-            put_money(out_balance, row, balance)
-            row += 1
+        loan_schedule(
+            i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
+            method, day_count, basis, multiple, rounding, fee_num, free_days,
+            out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+        )  # fmt: skip

@@ -33,6 +33,7 @@ class Loan:
     rounding: str = "half_up"
     installment_fee_rate: Decimal = Decimal(0)
     interest_free_days: int = 0
+    upfront_fee_rate: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ def loans_from_rows(rows: list[dict]) -> list[Loan]:
             "daily_rate",
             "installment_multiple",
             "installment_fee_rate",
+            "upfront_fee_rate",
         ):
             if k in kw:
                 kw[k] = Decimal(str(kw[k]))
@@ -236,6 +238,57 @@ def schedule_rows(rows: list[dict]) -> list[tuple]:
                 )
             )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The true cost of credit (SPEC.md sections 2 and 3): IRR of the borrower's cash flows.
+
+
+@dataclass(frozen=True)
+class TrueCost:
+    periods_per_year: int
+    irr_period: Decimal
+    irr_annual: Decimal
+    effective_annual: Decimal
+
+
+def cash_flows(loan: Loan) -> tuple[Decimal, list[tuple[int, Decimal]]]:
+    """(net disbursement, [(time in periods, payment)]): monthly loans count months, day-term loans days.
+
+    The upfront fee is taken from the disbursement; every installment is paid with its fee.
+    """
+    fee = round_money(Fraction(loan.principal) * Fraction(loan.upfront_fee_rate), loan.rounding)
+    rows = schedule(loan)
+    if loan.term_unit == "day":
+        return loan.principal - fee, [(loan.term, rows[0].payment)]
+    if loan.method == "bullet":
+        return loan.principal - fee, [(loan.term, rows[0].payment)]
+    return loan.principal - fee, [(r.period, r.payment) for r in rows]
+
+
+def true_cost(loan: Loan) -> TrueCost:
+    """The IRR per period by plain bisection on the net present value, in 50-digit Decimal."""
+    net, flows = cash_flows(loan)
+    with localcontext() as ctx:
+        ctx.prec = 50
+
+        def npv(rate: Decimal) -> Decimal:
+            return sum((amount / (1 + rate) ** t for t, amount in flows), Decimal(0)) - net
+
+        low, high = Decimal(0), Decimal(1)
+        while npv(high) > 0:  # NPV falls as the rate rises: find a rate that is too high
+            high *= 2
+        if npv(low) <= 0:  # nothing paid beyond the net disbursement: free money
+            high = low
+        while high - low > Decimal("1e-30"):
+            mid = (low + high) / 2
+            if npv(mid) > 0:
+                low = mid
+            else:
+                high = mid
+        rate = (low + high) / 2
+        per_year = 365 if loan.term_unit == "day" else 12
+        return TrueCost(per_year, rate, rate * per_year, (1 + rate) ** per_year - 1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The command line over Parquet files: generate, schedule (streaming, rejects), demo."""
+"""The command line over Parquet files: generate, schedule and apr (streaming, rejects), eod, demo."""
 
 import datetime as dt
 
@@ -18,6 +18,24 @@ def test_generate_then_schedule_in_batches_equals_one_call(tmp_path, capsys):
     assert main(["schedule", str(loans), "-o", str(out), "--batch-rows", "700"]) == 0
     assert pl.read_parquet(out).equals(ac.schedule(book))
     assert "2,500 loans" in capsys.readouterr().out
+
+
+def test_apr_in_batches_equals_one_call(tmp_path, capsys):
+    loans = tmp_path / "loans.parquet"
+    book = ac.generate(1200, seed=4).with_columns(
+        term=pl.when(pl.col("loan_id") == 7).then(0).otherwise(pl.col("term"))
+    )
+    book.write_parquet(loans)
+    out, rejects = tmp_path / "cost.parquet", tmp_path / "rejects.parquet"
+    argv = ["apr", str(loans), "-o", str(out), "--batch-rows", "500", "--lpr", "0.03"]
+    assert main([*argv, "--rejects", str(rejects)]) == 0
+    want, bad = ac.apr(book, lpr=0.03, errors="reject")
+    assert pl.read_parquet(out).equals(want)
+    assert pl.read_parquet(rejects)["loan_id"].to_list() == bad["loan_id"].to_list() == [7]
+    printed = capsys.readouterr().out
+    assert "1,199 loans costed" in printed and "over the 12.00% cap" in printed
+    assert main(argv) == 2  # without --rejects the bad loan fails the run
+    assert "column 'term'" in capsys.readouterr().err
 
 
 def test_schedule_rejects_file_reconciles(tmp_path):

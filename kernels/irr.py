@@ -1,0 +1,131 @@
+"""The internal rate of return of a borrower's cash flows: the true cost of credit (IRR 年化利率).
+
+A borrower receives the disbursement net of upfront fees at time 0 and pays installments at
+times 1, 2, … periods (or one payment at time t). With v = 1/(1 + r), the net present value
+
+    f(v) = Σ_k payment_k · v^k − net
+
+is increasing and convex in v > 0 when every payment is >= 0, so its root is unique, and Newton's
+method started at v = 1 (r = 0, where f >= 0 because borrowers repay at least the principal)
+walks down to it monotonically: no bracketing, no divergence, no guess to tune. Zero-rate loans
+stop at once (f(1) = 0); fee-only loans are ordinary cash flows.
+"""
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ._config import jit, parallel_jit
+from .amortize import BULLET, DAY, RATE_SCALE, growth_minus_one, loan_schedule
+from .daycount import year_days
+from .rounding import mul_div_round
+
+MAX_ITERATIONS = 100
+TOLERANCE = 1e-6  # Halley: the error left after a step s is about n²·s³ (n flows), far below 1e-12
+CHUNK = 1024  # loans per scratch buffer
+MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts (600 months)
+DAYS_PER_YEAR = 365  # a day-term loan's per-day IRR is annualised over a calendar year
+CAP_TOLERANCE = 1e-9  # a rate within float noise of the cap is at the cap, not over it
+
+
+@jit
+def present_value(payments, count, v):
+    """(f, f', f'') of f(v) = Σ payments[k] · v^(k+1), for k < count.
+
+    Powers are carried explicitly rather than by Horner's rule: the three sums are independent
+    chains, so the loop runs at the speed of one multiply per flow instead of a dependent
+    multiply-add chain (the terms are all positive, so the order loses nothing).
+    """
+    value = 0.0
+    slope = 0.0
+    curve = 0.0
+    power = 1.0  # v^k
+    weight = 1.0  # k + 1
+    for k in range(count):
+        term = payments[k] * power
+        value += term
+        term *= weight
+        slope += term
+        curve += (weight - 1.0) * term
+        power *= v
+        weight += 1.0
+    return value * v, slope, curve / v
+
+
+@jit
+def irr_per_period(payments, count, first_time, net):
+    """The rate r per period at which installments `payments[:count]` (fen, the first at
+    `first_time` periods, then one a period) repay `net` fen received at time 0.
+
+    Halley steps (cubic convergence) from v = 1 reach float precision in two or three
+    evaluations; where a Halley step would be unsafe (far from the root) Newton's is taken.
+
+    >>> import numpy as np
+    >>> from accrual.kernels.irr import irr_per_period
+    >>> flows = np.full(12, 107_200.0)  # 12,000.00 repaid at 1,072.00 a month
+    >>> round(irr_per_period(flows, 12, 1, 1_200_000), 8)
+    0.01086185
+    """
+    if net <= 0:  # an upfront fee that takes everything: the borrower gets nothing for something
+        return math.inf
+    if count == 1:  # one payment: closed form, (payment / net)^(1/t) − 1
+        return math.expm1(math.log1p((payments[0] - net) / net) / first_time)
+    v = 1.0
+    for _ in range(MAX_ITERATIONS):
+        value, slope, curve = present_value(payments, count, v)
+        if v == 1.0 and value <= net:  # repays no more than it received: free money
+            return 0.0
+        newton = (value - net) / slope
+        damping = 1.0 - 0.5 * newton * curve / slope
+        step = newton / damping if damping > 0.5 else newton
+        if step >= v:  # never jump to v <= 0 (r = infinity)
+            step = 0.5 * v
+        v -= step
+        if abs(step) <= TOLERANCE * v:
+            break
+    return 1.0 / v - 1.0
+
+
+@parallel_jit
+def fill_cost(
+    principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
+    multiple, rounding, fee_num, free_days, upfront_num, cap,
+    out_daily, out_monthly, out_annual, out_irr, out_effective, out_over_cap,
+):  # fmt: skip
+    """Each loan's nominal rates (daily, monthly, annual), IRR-annualised rate, its compounded
+    form and whether it exceeds `cap`, in parallel.
+
+    The IRR is per month (per day for day-term loans) × 12 (× 365). Each loan's schedule is
+    written by the shared `loan_schedule` into a scratch buffer reused across a chunk of loans,
+    then solved; nothing is allocated per loan.
+    """
+    n = principal.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        ids = np.empty(MAX_ROWS, dtype=np.int64)
+        periods = np.empty(MAX_ROWS, dtype=np.int32)
+        dues = np.empty(MAX_ROWS, dtype=np.int32)
+        payment = np.empty((MAX_ROWS, 2), dtype=np.int64)
+        part = np.empty((MAX_ROWS, 2), dtype=np.int64)  # principal, interest, fee, balance: unused
+        flows = np.empty(MAX_ROWS, dtype=np.float64)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            # ids are not needed: the principal column fills the unused id slot
+            count = loan_schedule(
+                i, 0, principal, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
+                method, day_count, basis, multiple, rounding, fee_num, free_days,
+                ids, periods, dues, payment, part, part, part, part,
+            )  # fmt: skip
+            for k in range(count):
+                flows[k] = payment[k, 0]
+            by_day = term_unit[i] == DAY
+            first_time = term[i] if by_day or method[i] == BULLET else 1
+            net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
+            rate = irr_per_period(flows, count, first_time, net)
+            per_year = DAYS_PER_YEAR if by_day else 12
+            annual = annual_num[i] / RATE_SCALE
+            out_daily[i] = annual / year_days(day_count[i])
+            out_monthly[i] = annual / 12
+            out_annual[i] = annual
+            out_irr[i] = rate * per_year
+            out_effective[i] = growth_minus_one(rate, per_year)  # (1 + r)^periods − 1
+            out_over_cap[i] = rate * per_year > cap + CAP_TOLERANCE
