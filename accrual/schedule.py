@@ -8,9 +8,19 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.kernels.amortize import BULLET, DAY, fill_schedule
-from accrual.money import money_array, new_money
-from accrual.schema import SCHEDULE_COLUMNS, LoanArrays, prepare_loans
+from accrual.conventions import Status
+from accrual.kernels.amortize import BULLET, DAY, fill_remaining, fill_schedule
+from accrual.kernels.dates import NO_DATE
+from accrual.money import money_array
+from accrual.schema import (
+    SCHEDULE_COLUMNS,
+    Checks,
+    LoanArrays,
+    as_polars,
+    book_state,
+    prepare_loans,
+    servicing_terms,
+)
 
 
 @overload
@@ -22,11 +32,17 @@ def schedule(
 
 
 def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
-    """Every installment of every loan, exact to the fen.
+    """Every installment of every loan, exact to the fen; for a serviced book, what remains.
 
     Parameters are columns of `loans` or keywords for the whole call (see `accrual.schema`):
     `method` (等额本息 equal_installment, 等额本金 equal_principal, 先息后本 interest_first,
     到期还本付息 bullet), `interest_basis`, `day_count`, `rounding`, fees, `first_due_on`, …
+
+    Given a book that `accrue` returned, each loan's *remaining* schedule: the installments not
+    yet billed, from its current state (after prepayments, with the strategy applied), exactly
+    what EOD will bill if the borrower pays on time. `period` keeps counting the loan's
+    installments; a loan prepaid under `reduce_term` ends early. What is billed and unpaid stays
+    in the book's `*_due` columns and is not repeated; closed and written-off loans have no rows.
 
     Returns one row per installment (`loan_id, period, due_on, payment, principal, interest,
     fee, balance`, money as Decimal(18, 2)); with `errors="reject"`, the pair
@@ -37,38 +53,107 @@ def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
     ...                       "term": [3], "disbursed_on": [dt.date(2024, 4, 1)]})
     >>> ac.schedule(loans, method="equal_principal")["interest"].to_list()
     [Decimal('15.00'), Decimal('10.33'), Decimal('5.00')]
+    >>> book = ac.accrue(loans, dt.date(2024, 4, 30), method="equal_principal").book
+    >>> ac.schedule(book, method="equal_principal")["period"].to_list()  # the first is still to bill
+    [1, 2, 3]
     """
-    arrays = prepare_loans(loans, defaults, errors)
-    table = _build(arrays)
+    frame = as_polars(loans)
+    if _is_book(frame):
+        arrays = prepare_loans(frame, defaults, errors, servicing=_servicing)
+        table = _remaining(arrays)
+    else:
+        arrays = prepare_loans(frame, defaults, errors)
+        table = _build(arrays)
     return (table, arrays.rejects) if errors == "reject" else table
+
+
+def _is_book(frame: pl.DataFrame) -> bool:
+    """A book carries servicing state: some loan has been accrued."""
+    return "accrued_through" in frame.columns and frame["accrued_through"].null_count() < frame.height
+
+
+def _servicing(
+    frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
+) -> dict[str, np.ndarray]:
+    terms = servicing_terms(frame, defaults, loan, checks)
+    return {"keeps_fees": terms["keeps_fees"], **book_state(frame, loan, checks)}
 
 
 def schedule_offsets(arrays: LoanArrays) -> np.ndarray:
     """Row offsets of each loan's installments (Arrow list-offset style)."""
+    return _offsets(_counts(arrays))
+
+
+def _counts(arrays: LoanArrays) -> np.ndarray:
     # one row for a bullet or a day-term loan, else `term` (the kernel's loop runs the same periods)
-    counts = np.where((arrays.method == BULLET) | (arrays.term_unit == DAY), 1, arrays.term)
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    return np.where((arrays.method == BULLET) | (arrays.term_unit == DAY), 1, arrays.term)
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets
 
 
+def _loan_arguments(arrays: LoanArrays) -> tuple[Any, ...]:
+    """The loan columns every schedule kernel takes, after the offsets and ids."""
+    return (
+        arrays.principal, arrays.annual_num, arrays.term, arrays.term_unit, arrays.disbursed_on,
+        arrays.first_due_on, arrays.method, arrays.day_count, arrays.interest_basis,
+        arrays.installment_multiple, arrays.rounding, arrays.installment_fee_num, arrays.interest_free_days,
+    )  # fmt: skip
+
+
 def _build(arrays: LoanArrays) -> pl.DataFrame:
     offsets = schedule_offsets(arrays)
+    ids, outputs = _outputs(arrays, int(offsets[-1]))
+    fill_schedule(offsets, ids, *_loan_arguments(arrays), *outputs)
+    return _table(arrays, outputs)
+
+
+def _remaining(arrays: LoanArrays) -> pl.DataFrame:
+    state = arrays.servicing
+    fresh = state["fresh"]
+    n = len(arrays)
+    if fresh.all():
+        return _build(arrays)
+
+    def get(name: str, dtype: Any) -> np.ndarray:
+        return np.ascontiguousarray(state.get(name, np.zeros(n)), dtype=dtype)
+
+    next_due = get("next_due_on", np.int32)
+    billing = (get("status", np.int64) == Status.ACTIVE) & (next_due != NO_DATE)
+    counts = np.where(fresh, _counts(arrays), np.where(billing, get("installments_left", np.int64), 0))
+    offsets = _offsets(counts)
     rows = int(offsets[-1])
+    ids, outputs = _outputs(arrays, rows)
+    written = np.empty(n, dtype=np.int64)
+    fill_remaining(
+        offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh, get("principal_outstanding", np.int64),
+        get("installment", np.int64), next_due, get("installments_left", np.int64),
+        get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
+        get("prepaid_on", np.int32), *outputs, written,
+    )  # fmt: skip
+    table = _table(arrays, outputs)
+    if written.sum() < rows:  # prepaid loans that end early leave unused rows: drop them
+        position = np.arange(rows) - np.repeat(offsets[:-1], counts)
+        table = table.filter(pl.Series(position < np.repeat(written, counts)))
+    return table
+
+
+def _outputs(arrays: LoanArrays, rows: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The kernel's int64 loan ids (row positions when ids are not integers) and output buffers."""
     integer_ids = arrays.loan_id.dtype.is_integer()
     ids = arrays.loan_id.cast(pl.Int64).to_numpy() if integer_ids else np.arange(len(arrays))
-    out_id = np.empty(rows, dtype=np.int64)
-    out_period = np.empty(rows, dtype=np.int32)
-    out_due = np.empty(rows, dtype=np.int32)
-    money = {name: new_money(rows) for name in SCHEDULE_COLUMNS[3:]}
-    fill_schedule(
-        offsets, np.ascontiguousarray(ids, dtype=np.int64), arrays.principal, arrays.annual_num,
-        arrays.term, arrays.term_unit, arrays.disbursed_on, arrays.first_due_on, arrays.method,
-        arrays.day_count, arrays.interest_basis, arrays.installment_multiple, arrays.rounding,
-        arrays.installment_fee_num, arrays.interest_free_days,
-        out_id, out_period, out_due, *money.values(),
-    )  # fmt: skip
-    if integer_ids:
+    out: list[np.ndarray] = [np.empty(rows, np.int64), np.empty(rows, np.int32), np.empty(rows, np.int32)]
+    out.append(np.empty((len(SCHEDULE_COLUMNS) - 3, rows, 2), dtype=np.int64))  # Decimal128 money
+    return np.ascontiguousarray(ids, dtype=np.int64), out
+
+
+def _table(arrays: LoanArrays, outputs: list[np.ndarray]) -> pl.DataFrame:
+    out_id, out_period, out_due, money = outputs
+    rows = out_id.shape[0]
+    if arrays.loan_id.dtype.is_integer():
         loan_id = pa.array(out_id).cast(arrays.loan_id.to_arrow().type)
     else:  # any other id type: the kernel wrote row positions, gather the ids
         loan_id = arrays.loan_id.to_arrow().take(pa.array(out_id))
@@ -76,7 +161,7 @@ def _build(arrays: LoanArrays) -> pl.DataFrame:
         "loan_id": loan_id,
         "period": pa.array(out_period),
         "due_on": pa.Array.from_buffers(pa.date32(), rows, [None, pa.py_buffer(out_due)]),
-        **{name: money_array(buffer) for name, buffer in money.items()},
+        **{name: money_array(buffer) for name, buffer in zip(SCHEDULE_COLUMNS[3:], money, strict=True)},
     }
     frame = pl.from_arrow(pa.table(columns))
     assert isinstance(frame, pl.DataFrame)

@@ -33,6 +33,7 @@ from .amortize import (
     EQUAL_INSTALLMENT,
     EQUAL_PRINCIPAL,
     RATE_SCALE,
+    accrued_interest,
     first_period,
     fixed_amount,
     installment_fee,
@@ -77,7 +78,7 @@ from .ledger import (
     owed,
 )
 from .penalty import penalise
-from .rounding import mul_div_round, mul_div_round_ratio
+from .rounding import mul_div_round
 
 
 class Term(IntEnum):
@@ -162,37 +163,6 @@ MONEY_OUT = (
     "principal_written_off",
     "installment",
 )
-
-
-@jit
-def _gcd(a, b):
-    while b:
-        a, b = b, a % b
-    return a
-
-
-@jit
-def accrued_interest(balance, annual_num, weight, elapsed, length, days_per_year, den, ratio, mode):
-    """Contract interest on `balance` for `elapsed` of a period's `length` day-count days, rounded once.
-
-    The period's whole interest is balance × annual × weight / den (as in `period_interest`); for
-    `elapsed` days it is that times elapsed / length. By the day (weight = 12 · length) this is
-    simply balance × daily rate × elapsed.
-    """
-    if elapsed <= 0 or length <= 0 or balance == 0:
-        return 0
-    if weight == 12 * length:
-        return mul_div_round_ratio(balance, annual_num, 12 * elapsed, den, ratio, mode)
-    if elapsed >= length:
-        return mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
-    # reduce annual · weight / (RATE_SCALE · 12 · year_days · length) so its denominator fits int64
-    g = _gcd(weight, length)
-    w, n = weight // g, length // g
-    h = _gcd(w, 12 * days_per_year)
-    a = _gcd(annual_num, RATE_SCALE)
-    return mul_div_round(
-        balance, annual_num // a, (w // h) * elapsed, (RATE_SCALE // a) * (12 * days_per_year // h) * n, mode
-    )
 
 
 @jit

@@ -145,6 +145,37 @@ def period_interest(balance, annual_num, weight, den, ratio, mode):
 
 
 @jit
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
+
+
+@jit
+def accrued_interest(balance, annual_num, weight, elapsed, length, days_per_year, den, ratio, mode):
+    """Contract interest on `balance` for `elapsed` of a period's `length` day-count days, rounded once.
+
+    The period's whole interest is balance × annual × weight / den (as in `period_interest`); for
+    `elapsed` days it is that times elapsed / length. By the day (weight = 12 · length) this is
+    simply balance × daily rate × elapsed.
+    """
+    if elapsed <= 0 or length <= 0 or balance == 0:
+        return 0
+    if weight == 12 * length:
+        return mul_div_round_ratio(balance, annual_num, 12 * elapsed, den, ratio, mode)
+    if elapsed >= length:
+        return mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
+    # reduce annual · weight / (RATE_SCALE · 12 · year_days · length) so its denominator fits int64
+    g = _gcd(weight, length)
+    w, n = weight // g, length // g
+    h = _gcd(w, 12 * days_per_year)
+    a = _gcd(annual_num, RATE_SCALE)
+    return mul_div_round(
+        balance, annual_num // a, (w // h) * elapsed, (RATE_SCALE // a) * (12 * days_per_year // h) * n, mode
+    )
+
+
+@jit
 def period_step(method, balance, interest, fixed, fee, is_last):
     """One installment: (principal, interest, fee) given the period's interest. The last one
     clears the balance exactly.
@@ -176,17 +207,30 @@ def put_money(out, row, fen):
 
 @inline_jit
 def write_periods(
-    row, count, loan, balance, start, due, keep_day, regular_first, method, fixed, fee, first_interest,
-    annual_num, den, ratio, mode, basis, day_count, days_per_year, free_end,
-    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+    row, count, number, loan, balance, start, due, keep_day, regular_first, method, fixed, fee,
+    first_interest, prepaid, keeps_fees, annual_num, mode, basis, day_count, free_end,
+    out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
-    """Write the next `count` installments (the last of them clears the balance) from rows `row` on.
+    """Write the next `count` installments (the last clears the balance), numbered from `number`,
+    from rows `row` on. Returns the number of rows written.
 
     The first falls due on `due`, after a period from `start`, and is regular unless
     `regular_first` is false; later ones fall due monthly on `keep_day`. A non-negative
     `first_interest` replaces the first period's computed interest (a bullet's whole term, or
-    interest already accrued by the EOD engine). Returns the number of rows written.
+    what the EOD engine will have accrued). A `prepaid` loan ends, as EOD billing does, with
+    the installment that repays its principal (`reduce_term` shortens the term), carrying the
+    remaining installments' fees when `keeps_fees`. `out_money` is (5, rows, 2): payment,
+    principal, interest, fee and balance, each laid out as Arrow Decimal128.
     """
+    days_per_year = year_days(day_count)
+    den, ratio = interest_denominator(annual_num, days_per_year)
+    out_payment, out_principal, out_interest, out_fee, out_balance = (
+        out_money[0],
+        out_money[1],
+        out_money[2],
+        out_money[3],
+        out_money[4],
+    )
     year, month, month_first = month_cursor(month_index(due) + 1)
     for k in range(count):
         if k > 0:
@@ -200,15 +244,20 @@ def write_periods(
             )
             interest = period_interest(balance, annual_num, weight, den, ratio, mode)
         p, interest, f = period_step(method, balance, interest, fixed, fee, k == count - 1)
+        ends = prepaid and p == balance and k < count - 1
+        if ends and keeps_fees:
+            f = fee * (count - k)
         balance -= p
         out_loan_id[row + k] = loan
-        out_period[row + k] = k + 1
+        out_period[row + k] = number + k
         out_due_on[row + k] = due
         put_money(out_payment, row + k, p + interest + f)
         put_money(out_principal, row + k, p)
         put_money(out_interest, row + k, interest)
         put_money(out_fee, row + k, f)
         put_money(out_balance, row + k, balance)
+        if ends:
+            return k + 1
         start = due
     return count
 
@@ -216,8 +265,7 @@ def write_periods(
 @inline_jit
 def loan_schedule(
     i, row, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
-    day_count, basis, multiple, rounding, fee_num, free_days,
-    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+    day_count, basis, multiple, rounding, fee_num, free_days, out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
     """Write loan i's whole schedule from row `row` on; returns the number of installments."""
     p0 = principal[i]
@@ -239,25 +287,77 @@ def loan_schedule(
         first_interest = period_interest(p0, annual_num[i], weight, den, ratio, mode)
         periods = 1
     return write_periods(
-        row, periods, loan_id[i], p0, start, due, keep_day, not irregular_first, meth, fixed, fee,
-        first_interest, annual_num[i], den, ratio, mode, basis[i], dc, ydays, free_end,
-        out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+        row, periods, 1, loan_id[i], p0, start, due, keep_day, not irregular_first, meth, fixed, fee,
+        first_interest, False, False, annual_num[i], mode, basis[i], dc, free_end,
+        out_loan_id, out_period, out_due_on, out_money,
     )  # fmt: skip
 
 
 @parallel_jit
 def fill_schedule(
     offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
-    day_count, basis, multiple, rounding, fee_num, free_days,
-    out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+    day_count, basis, multiple, rounding, fee_num, free_days, out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
     """Write every loan's schedule into rows offsets[i]:offsets[i+1] of the outputs, in parallel.
 
-    Money outputs are (rows, 2) int64 arrays laid out as Arrow Decimal128.
+    `out_money` is (5, rows, 2) int64: payment, principal, interest, fee, balance as Decimal128.
     """
     for i in prange(offsets.shape[0] - 1):
         loan_schedule(
             i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
             method, day_count, basis, multiple, rounding, fee_num, free_days,
-            out_loan_id, out_period, out_due_on, out_payment, out_principal, out_interest, out_fee, out_balance,
+            out_loan_id, out_period, out_due_on, out_money,
+        )  # fmt: skip
+
+
+@parallel_jit
+def fill_remaining(
+    offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    day_count, basis, multiple, rounding, fee_num, free_days, keeps_fees, fresh, outstanding,
+    installment, next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on,
+    out_loan_id, out_period, out_due_on, out_money, out_rows,
+):  # fmt: skip
+    """Each loan's installments not yet billed, from its servicing state, into rows
+    offsets[i]:offsets[i+1] (an upper bound: `out_rows[i]` says how many were written).
+
+    If the borrower pays on time from here, these are exactly what EOD billing will bill: the
+    next installment's interest is what the current accrual segment (since the period's start or
+    the latest settlement) accrues up to the due date, on the balance and installment the book
+    holds after any prepayment; later ones follow the shared period step. Fresh loans (no
+    state yet) get their whole schedule. Rows with nothing left to bill get none.
+    """
+    for i in prange(offsets.shape[0] - 1):
+        if fresh[i]:
+            out_rows[i] = loan_schedule(
+                i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
+                method, day_count, basis, multiple, rounding, fee_num, free_days,
+                out_loan_id, out_period, out_due_on, out_money,
+            )  # fmt: skip
+            continue
+        left = offsets[i + 1] - offsets[i]
+        if left == 0:
+            out_rows[i] = 0
+            continue
+        mode = rounding[i]
+        dc = day_count[i]
+        ydays = year_days(dc)
+        free_end = np.int64(disbursed_on[i]) + free_days[i]
+        periods, _, _, keep_day = first_period(
+            term[i], term_unit[i], np.int64(disbursed_on[i]), first_due_on[i]
+        )
+        if method[i] == BULLET:
+            periods = 1
+        den, ratio = interest_denominator(annual_num[i], ydays)
+        due = np.int64(next_due_on[i])
+        start = max(np.int64(period_start[i]), free_end)
+        length = day_count_days(start, due, dc)
+        elapsed = length - day_count_days(start, np.int64(accruing_since[i]), dc)
+        first_interest = accrued_interest(
+            outstanding[i], annual_num[i], weight[i], elapsed, length, ydays, den, ratio, mode
+        )
+        out_rows[i] = write_periods(
+            offsets[i], left, periods - left + 1, loan_id[i], outstanding[i], np.int64(period_start[i]), due,
+            keep_day, True, method[i], installment[i], installment_fee(principal[i], fee_num[i], mode),
+            first_interest, prepaid_on[i] != NO_DATE, keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc,
+            free_end, out_loan_id, out_period, out_due_on, out_money,
         )  # fmt: skip

@@ -105,18 +105,17 @@ def fill_cost(
         ids = np.empty(MAX_ROWS, dtype=np.int64)
         periods = np.empty(MAX_ROWS, dtype=np.int32)
         dues = np.empty(MAX_ROWS, dtype=np.int32)
-        payment = np.empty((MAX_ROWS, 2), dtype=np.int64)
-        part = np.empty((MAX_ROWS, 2), dtype=np.int64)  # principal, interest, fee, balance: unused
+        money = np.empty((5, MAX_ROWS, 2), dtype=np.int64)  # only the payments are read
         flows = np.empty(MAX_ROWS, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             # ids are not needed: the principal column fills the unused id slot
             count = loan_schedule(
                 i, 0, principal, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
                 method, day_count, basis, multiple, rounding, fee_num, free_days,
-                ids, periods, dues, payment, part, part, part, part,
+                ids, periods, dues, money,
             )  # fmt: skip
             for k in range(count):
-                flows[k] = payment[k, 0]
+                flows[k] = money[0, k, 0]
             by_day = term_unit[i] == DAY
             first_time = term[i] if by_day or method[i] == BULLET else 1
             net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
