@@ -9,6 +9,7 @@ from accrual.apr import Rates, apr, rates
 from accrual.conventions import Allocation, DayCount, InterestBasis, Method, Prepay, Rounding, TermUnit
 from accrual.eod import Accrual, accrue
 from accrual.generate import generate, generate_payments
+from accrual.prepay import smart_prepay
 from accrual.presets import presets
 from accrual.schedule import schedule
 from accrual.schema import ValidationError
@@ -31,5 +32,6 @@ __all__ = [
     "presets",
     "rates",
     "schedule",
+    "smart_prepay",
 ]
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.conventions import Prepay
+from accrual.conventions import Prepay, enum_series
 from accrual.io import release_memory, sparse_empty
 from accrual.kernels import ledger
 from accrual.kernels.accrue import (
@@ -41,12 +41,13 @@ from accrual.schema import (
     _nulls,
     as_polars,
     book_state,
-    increasing_ids,
+    date_of,
+    day_number,
+    positions,
     prepare_loans,
     servicing_terms,
 )
 
-EPOCH = dt.date(1970, 1, 1)
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
 RECORD_MONEY = ("principal", "interest", "fee", "penalty", "grace_interest")
@@ -137,7 +138,7 @@ def accrue(
     """
     if postings not in ("detail", "summary"):
         raise ValueError(f"postings must be 'detail' or 'summary', not {postings!r}")
-    day = _day(as_of, "as_of")
+    day = day_number(as_of, "as_of")
     frame = as_polars(book, "book")
 
     def servicing(
@@ -152,7 +153,9 @@ def accrue(
                 & (state["accrued_through"] >= loan["disbursed_on"])
             )
             checks.add(
-                done, "accrued_through", f"already accrued through as_of {_date(day)}: refusing to post twice"
+                done,
+                "accrued_through",
+                f"already accrued through as_of {date_of(day)}: refusing to post twice",
             )
         return {**terms, **{f"state_{k}": v for k, v in state.items()}}
 
@@ -186,20 +189,6 @@ def _rejects(loan_rejects: pl.DataFrame, payment_rejects: pl.DataFrame) -> pl.Da
     return pl.concat([loans, payments.select(columns)])
 
 
-def _day(value: dt.date | str, name: str) -> int:
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
-    return (value - EPOCH).days
-
-
-def _date(day: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=int(day))
-
-
 def _payments(
     payments: Any, book: pl.DataFrame, disbursed: np.ndarray, through: np.ndarray, day: int, errors: str
 ) -> tuple[Payments, pl.DataFrame]:
@@ -219,10 +208,10 @@ def _payments(
         checks.add(_nulls(frame[name]), name, "required value is missing")
     ids = frame["payment_id"]
     checks.add((ids.is_duplicated() & ids.is_not_null()).to_numpy(), "payment_id", "duplicate payment_id")
-    positions = _positions(frame["loan_id"], book["loan_id"])
-    known = positions.is_not_null().to_numpy()
+    found = positions(frame["loan_id"], book["loan_id"])
+    known = found.is_not_null().to_numpy()
     checks.add(~known & ~_nulls(frame["loan_id"]), "loan_id", "unknown loan (or the loan is rejected)")
-    position = positions.fill_null(0).cast(pl.Int64).to_numpy()
+    position = found.fill_null(0).cast(pl.Int64).to_numpy()
     paid_on, _ = _days(frame["paid_on"], "paid_on")
     paid_on = paid_on.astype(np.int64)
     try:
@@ -233,7 +222,7 @@ def _payments(
     checks.add(amount < 0, "amount", "must be >= 0")
     dated = ~_nulls(frame["paid_on"])
     checks.add(known & dated & (paid_on < disbursed[position]), "paid_on", "before the loan's disbursement")
-    checks.add(dated & (paid_on > day), "paid_on", f"after as_of {_date(day)}")
+    checks.add(dated & (paid_on > day), "paid_on", f"after as_of {date_of(day)}")
     checks.add(
         known & dated & (paid_on <= through[position]) & (paid_on >= disbursed[position]),
         "paid_on",
@@ -272,24 +261,6 @@ def _payments(
     )
 
 
-def _positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
-    """Row of each id in the book (null when absent): a binary search when the book's ids are
-    increasing integers, else a join."""
-    keys = increasing_ids(book_ids)
-    if keys is not None and keys.shape[0] and ids.dtype.is_integer():
-        wanted = ids.cast(pl.Int64, strict=False).fill_null(keys[0] - 1).to_numpy()  # a null matches nothing
-        at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
-        found = keys[at] == wanted
-        return pl.Series("position", at, dtype=pl.UInt32).set(~pl.Series(found), None)
-    joined = pl.DataFrame({"loan_id": ids.cast(book_ids.dtype, strict=False)}).join(
-        book_ids.to_frame("loan_id").with_row_index("position"),
-        on="loan_id",
-        how="left",
-        maintain_order="left",
-    )
-    return joined["position"]
-
-
 def _extensions(
     extensions: Any, book: pl.DataFrame, loans: Any, fresh: np.ndarray, through: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -322,13 +293,13 @@ def _extensions(
         missing = [c for c in ("loan_id", "due_on", "days") if c not in frame.columns]
         if missing:
             raise ValidationError(f"extensions column(s) {', '.join(missing)} missing")
-        positions = _positions(frame["loan_id"], book["loan_id"])
+        found = positions(frame["loan_id"], book["loan_id"])
         problems = []
-        unknown = frame["loan_id"].filter(positions.is_null())
+        unknown = frame["loan_id"].filter(found.is_null())
         if unknown.len():
             problems.append(f"unknown loan(s): {_show(unknown)}")
-        frame = frame.filter(positions.is_not_null())
-        position = positions.drop_nulls().cast(pl.Int64).to_numpy()
+        frame = frame.filter(found.is_not_null())
+        position = found.drop_nulls().cast(pl.Int64).to_numpy()
         due, due_null = _days(frame["due_on"], "due_on")
         days = frame["days"].cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
         bad_days = (days < 1) | (days > MAX_EXTENSION_DAYS)
@@ -579,12 +550,6 @@ def _date_array(days: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.date32(), days.shape[0], [None, pa.py_buffer(days)])
 
 
-def _enum(codes: np.ndarray, names: tuple[str, ...]) -> pl.Series:
-    """An Enum column from codes (via an Arrow dictionary, the fast way into polars)."""
-    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.uint32)), pa.array(names))
-    return pl.Series(dictionary).cast(pl.Enum(names))
-
-
 def _book(
     book: pl.DataFrame,
     out: _Outputs,
@@ -606,9 +571,9 @@ def _book(
         unpaid.append(_unpaid(piece.records[first : first + used].T, offsets))
     columns: dict[str, Any] = {
         "accrued_through": _date_array(out.dates[0]),
-        "status": _enum(out.counts[0], ledger.STATUSES),
+        "status": enum_series(out.counts[0], ledger.STATUSES),
         "dpd": pa.array(out.counts[1].astype(np.int32)),
-        "bucket": _enum(out.counts[2], ledger.BUCKETS),
+        "bucket": enum_series(out.counts[2], ledger.BUCKETS),
         **{name: money_array(out.money[j]) for j, name in enumerate(MONEY_OUT)},
         "next_due_on": _date_array(out.dates[1]),
         "installments_left": pa.array(out.counts[3].astype(np.int32)),
@@ -660,7 +625,7 @@ def _postings(loan_id: pl.Series, used: np.ndarray, pieces: list[tuple[_Outputs,
                     pl.Series("loan_id", ids[loan]).cast(loan_id.dtype) if ids is not None
                     else loan_id.gather(loan).alias("loan_id"),
                     pl.Series("posted_on", _date_array(posted_on)),
-                    _enum(kind, ledger.KINDS).alias("kind"),
+                    enum_series(kind, ledger.KINDS).alias("kind"),
                     pl.Series("amount", money_array(np.ascontiguousarray(amount))),
                 ]
             )
@@ -673,7 +638,7 @@ def _summary(totals: np.ndarray, day0: int) -> pl.DataFrame:
     return pl.DataFrame(
         [
             pl.Series("posted_on", _date_array((day + day0).astype(np.int32))),
-            _enum(kind, ledger.KINDS).alias("kind"),
+            enum_series(kind, ledger.KINDS).alias("kind"),
             pl.Series("amount", fen_to_money(totals[day, kind])),
         ]
     )

@@ -31,6 +31,7 @@ principal remaining after the installment.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,7 @@ SERVICING_PARAMETERS = frozenset(
 MAX_TERM = {TermUnit.MONTH: 600, TermUnit.DAY: 18_300}  # 50 years: keeps exact accrual denominators in int64
 MAX_DAILY_RATE = 0.01  # SPEC.md section 8: a daily rate of 1% or more is absurd
 MAX_REPORTED_IDS = 10
+EPOCH = dt.date(1970, 1, 1)
 
 SCHEDULE_COLUMNS = (
     "loan_id",
@@ -233,6 +235,24 @@ def increasing_ids(ids: pl.Series) -> np.ndarray | None:
         if values.shape[0] < 2 or bool((values[1:] > values[:-1]).all()):
             return values
     return None
+
+
+def positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
+    """Row of each id in the book (null when absent): a binary search when the book's ids are
+    increasing integers, else a join."""
+    keys = increasing_ids(book_ids)
+    if keys is not None and keys.shape[0] and ids.dtype.is_integer():
+        wanted = ids.cast(pl.Int64, strict=False).fill_null(keys[0] - 1).to_numpy()  # a null matches nothing
+        at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
+        found = keys[at] == wanted
+        return pl.Series("position", at, dtype=pl.UInt32).set(~pl.Series(found), None)
+    joined = pl.DataFrame({"loan_id": ids.cast(book_ids.dtype, strict=False)}).join(
+        book_ids.to_frame("loan_id").with_row_index("position"),
+        on="loan_id",
+        how="left",
+        maintain_order="left",
+    )
+    return joined["position"]
 
 
 def _duplicated(ids: pl.Series) -> np.ndarray:
@@ -423,6 +443,21 @@ def prepare_loans(
         servicing={name: ok(values, values.dtype) for name, values in extra.items()},
         kept=keep,
     )
+
+
+def day_number(value: dt.date | str, name: str) -> int:
+    """Days since 1970-01-01 of a date (or ISO string) argument."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
+    return (value - EPOCH).days
+
+
+def date_of(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
 
 
 def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -30,8 +30,6 @@ from ._config import inline_jit, jit, parallel_jit
 from .allocate import allocate, drop_settled
 from .amortize import (
     BULLET,
-    EQUAL_INSTALLMENT,
-    EQUAL_PRINCIPAL,
     RATE_SCALE,
     accrued_interest,
     first_period,
@@ -39,10 +37,10 @@ from .amortize import (
     installment_fee,
     interest_denominator,
     next_due,
+    opening_period,
     period_step,
     period_weight,
     put_money,
-    term_weight,
 )
 from .dates import NO_DATE
 from .daycount import day_count_days, year_days
@@ -71,14 +69,13 @@ from .ledger import (
     PREPAY_FEE,
     PREPAY_PRINCIPAL,
     RECORD_FIELDS,
-    REDUCE_INSTALLMENT,
     WRITE_OFF,
     WRITTEN_OFF,
     bucket,
     owed,
 )
 from .penalty import penalise
-from .rounding import mul_div_round
+from .prepay import prepay_split, reamortised
 
 
 class Term(IntEnum):
@@ -165,17 +162,6 @@ MONEY_OUT = (
 )
 
 
-@jit
-def prepay_split(money, outstanding, fee_num, mode):
-    """(principal, fee): the most principal `money` prepays when a fee of fee_num / RATE_SCALE of it is due too."""
-    x = min(outstanding, int(money / (1.0 + fee_num / RATE_SCALE)))
-    while x < outstanding and x + 1 + mul_div_round(x + 1, fee_num, 1, RATE_SCALE, mode) <= money:
-        x += 1
-    while x > 0 and x + mul_div_round(x, fee_num, 1, RATE_SCALE, mode) > money:
-        x -= 1
-    return x, mul_div_round(x, fee_num, 1, RATE_SCALE, mode)
-
-
 @inline_jit
 def _days_past_due(records, count, today):
     dpd = 0
@@ -222,15 +208,9 @@ def service_loan(
         prepaid = NO_DATE
         fixed = fixed_amount(method, outstanding, annual, periods, terms[j, Term.MULTIPLE], mode)
         since = period_start = disbursed
-        if method == BULLET:
-            due, weight = term_weight(
-                disbursed, first_due, irregular_first, keep_day, periods, basis, dc, ydays, free_end
-            )
-            left = 1
-        else:
-            due = first_due
-            weight = period_weight(disbursed, first_due, not irregular_first, basis, dc, ydays, free_end)
-            left = periods
+        due, weight, left = opening_period(
+            method, disbursed, first_due, irregular_first, keep_day, periods, basis, dc, ydays, free_end
+        )
     else:
         through = np.int64(state[j, State.ACCRUED_THROUGH])
         status = state[j, State.STATUS]
@@ -329,8 +309,9 @@ def service_loan(
                         money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
                     due, weight, left = NO_DATE, 0, 0
                 else:
-                    if strategy == REDUCE_INSTALLMENT and (method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL)):
-                        fixed = fixed_amount(method, outstanding, annual, left, terms[j, Term.MULTIPLE], mode)
+                    fixed = reamortised(
+                        method, strategy, fixed, outstanding, annual, left, terms[j, Term.MULTIPLE], mode
+                    )
             credit += money
             day[CREDIT] += money
         repaid += day[PAY_PRINCIPAL]

@@ -117,6 +117,39 @@ def term_weight(
 
 
 @jit
+def opening_period(
+    method,
+    disbursed_on,
+    first_due,
+    irregular_first,
+    keep_day,
+    periods,
+    basis,
+    day_count,
+    days_per_year,
+    free_end,
+):
+    """(due date, weight, installments left) of a fresh loan's first period: a bullet's is its whole term."""
+    if method == BULLET:
+        due, weight = term_weight(
+            disbursed_on,
+            first_due,
+            irregular_first,
+            keep_day,
+            periods,
+            basis,
+            day_count,
+            days_per_year,
+            free_end,
+        )
+        return due, weight, 1
+    weight = period_weight(
+        disbursed_on, first_due, not irregular_first, basis, day_count, days_per_year, free_end
+    )
+    return first_due, weight, periods
+
+
+@jit
 def installment_fee(principal, fee_num, mode):
     """The fee of every installment: rate × original principal, rounded."""
     return mul_div_round(principal, fee_num, 1, RATE_SCALE, mode)

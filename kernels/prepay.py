@@ -1,0 +1,173 @@
+"""Prepayment: how money beyond what is due splits into principal and fee, smart-prepay
+recommendations from idle wallet balances, and projections that sweep a monthly surplus into
+prepayment. Everything goes through the shared period step (`write_periods`), so what is
+projected here is what the EOD engine bills.
+"""
+
+import numpy as np
+from numba import prange
+
+from ._config import jit, parallel_jit
+from .amortize import (
+    EQUAL_INSTALLMENT,
+    EQUAL_PRINCIPAL,
+    RATE_SCALE,
+    accrued_interest,
+    first_period,
+    fixed_amount,
+    installment_fee,
+    interest_denominator,
+    opening_period,
+    write_periods,
+)
+from .dates import NO_DATE
+from .daycount import day_count_days, year_days
+from .ledger import REDUCE_INSTALLMENT, REDUCE_TERM
+from .rounding import mul_div_round
+
+CHUNK = 1024  # loans per scratch buffer
+MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts
+
+
+@jit
+def prepay_split(money, outstanding, fee_num, mode):
+    """(principal, fee): the most principal `money` prepays when a fee of fee_num / RATE_SCALE of it is due too."""
+    x = min(outstanding, int(money / (1.0 + fee_num / RATE_SCALE)))
+    while x < outstanding and x + 1 + mul_div_round(x + 1, fee_num, 1, RATE_SCALE, mode) <= money:
+        x += 1
+    while x > 0 and x + mul_div_round(x, fee_num, 1, RATE_SCALE, mode) > money:
+        x -= 1
+    return x, mul_div_round(x, fee_num, 1, RATE_SCALE, mode)
+
+
+@jit
+def reamortised(method, strategy, fixed, balance, annual_num, left, multiple, mode):
+    """The fixed amount after a prepayment: kept (reduce_term), or recomputed on the balance over
+    the installments left (reduce_installment, for the methods that have one)."""
+    if strategy == REDUCE_INSTALLMENT and method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL):
+        return fixed_amount(method, balance, annual_num, left, multiple, mode)
+    return fixed
+
+
+@parallel_jit
+def fill_smart_prepay(
+    principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
+    multiple, rounding, fee_num, free_days, prepay_fee_num, keeps_fees, fresh, outstanding, installment,
+    next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on, eligible, wallet,
+    as_of, buffer, min_amount, cover, out_amount, out_strategy, out_saved, out_fee, out_payment,
+):  # fmt: skip
+    """A partial prepayment on `as_of` for each loan with a wallet, or `out_amount[i] = 0`.
+
+    The payment settles the interest accrued so far (to the day) and prepays the most principal
+    that `wallet − buffer` affords with its fee. Interest saved is the remaining schedule's
+    interest without it less that with it (both from `write_periods`), so EOD realises exactly
+    this saving. reduce_term is picked while what the wallet keeps covers the next `cover`
+    installments, else reduce_installment. Only `eligible` loans (active, nothing due) whose next
+    installment falls due after `as_of` get one.
+    """
+    n = principal.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        ids = np.empty(MAX_ROWS, dtype=np.int64)
+        numbers = np.empty(MAX_ROWS, dtype=np.int32)
+        dues = np.empty(MAX_ROWS, dtype=np.int32)
+        money = np.empty((5, MAX_ROWS, 2), dtype=np.int64)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            out_amount[i] = 0
+            out_strategy[i] = REDUCE_TERM
+            out_saved[i] = out_fee[i] = out_payment[i] = 0
+            if not eligible[i] or wallet[i] <= buffer:
+                continue
+            mode = rounding[i]
+            dc = day_count[i]
+            ydays = year_days(dc)
+            disbursed = np.int64(disbursed_on[i])
+            free_end = disbursed + free_days[i]
+            periods, first_due, irregular_first, keep_day = first_period(
+                term[i], term_unit[i], disbursed, first_due_on[i]
+            )
+            if fresh[i]:
+                balance = principal[i]
+                fixed = fixed_amount(method[i], balance, annual_num[i], periods, multiple[i], mode)
+                due, period_weight, left = opening_period(
+                    method[i],
+                    disbursed,
+                    first_due,
+                    irregular_first,
+                    keep_day,
+                    periods,
+                    basis[i],
+                    dc,
+                    ydays,
+                    free_end,
+                )
+                start = since = disbursed
+                prepaid = False
+            else:
+                balance = outstanding[i]
+                fixed = installment[i]
+                due = np.int64(next_due_on[i])
+                period_weight = weight[i]
+                left = installments_left[i]
+                start = np.int64(period_start[i])
+                since = np.int64(accruing_since[i])
+                prepaid = prepaid_on[i] != NO_DATE
+            if balance == 0 or due == NO_DATE or left == 0 or as_of >= due:
+                continue
+            fee = installment_fee(principal[i], fee_num[i], mode)
+            den, ratio = interest_denominator(annual_num[i], ydays)
+            accrual_start = max(start, free_end)
+            length = day_count_days(accrual_start, due, dc)
+            before = day_count_days(accrual_start, since, dc)
+            today = day_count_days(accrual_start, as_of, dc)
+            settled = accrued_interest(
+                balance, annual_num[i], period_weight, today - before, length, ydays, den, ratio, mode
+            )
+            x, prepay_fee = prepay_split(wallet[i] - buffer - settled, balance, prepay_fee_num[i], mode)
+            if x < max(min_amount, 1):
+                continue
+            # the remaining schedule's interest without the prepayment ...
+            first = accrued_interest(
+                balance, annual_num[i], period_weight, length - before, length, ydays, den, ratio, mode
+            )
+            rows = write_periods(
+                0, left, 1, 0, balance, start, due, keep_day, True, method[i], fixed, fee, first, prepaid,
+                keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, ids, numbers, dues, money,
+            )  # fmt: skip
+            without = 0
+            for k in range(rows):
+                without += money[2, k, 0]
+            # ... and with it: interest settled today, then the new balance from today on
+            rest = balance - x
+            payment = settled + x + prepay_fee
+            first = accrued_interest(
+                rest, annual_num[i], period_weight, length - today, length, ydays, den, ratio, mode
+            )
+            strategy = REDUCE_TERM
+            with_prepay = settled
+            for attempt in range(2):
+                new_fixed = reamortised(
+                    method[i], strategy, fixed, rest, annual_num[i], left, multiple[i], mode
+                )
+                rows = 0
+                if rest > 0:
+                    rows = write_periods(
+                        0, left, 1, 0, rest, start, due, keep_day, True, method[i], new_fixed, fee, first, True,
+                        keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, ids, numbers, dues, money,
+                    )  # fmt: skip
+                upcoming = 0
+                for k in range(min(cover, rows)):
+                    upcoming += money[0, k, 0]
+                if attempt == 0 and wallet[i] - payment < upcoming:
+                    strategy = REDUCE_INSTALLMENT  # keeping the installment would strain the wallet
+                    continue
+                break
+            for k in range(rows):
+                with_prepay += money[2, k, 0]
+            saved = without - with_prepay
+            if saved - prepay_fee <= 0:
+                continue
+            out_amount[i] = x
+            out_strategy[i] = strategy
+            out_saved[i] = saved
+            out_fee[i] = prepay_fee
+            out_payment[i] = payment
