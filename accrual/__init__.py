@@ -9,7 +9,7 @@ from accrual.apr import Rates, apr, rates
 from accrual.conventions import Allocation, DayCount, InterestBasis, Method, Prepay, Rounding, TermUnit
 from accrual.eod import Accrual, accrue
 from accrual.generate import generate, generate_payments
-from accrual.prepay import smart_prepay
+from accrual.prepay import align_to_payday, smart_prepay
 from accrual.presets import presets
 from accrual.schedule import schedule
 from accrual.schema import ValidationError
@@ -26,6 +26,7 @@ __all__ = [
     "TermUnit",
     "ValidationError",
     "accrue",
+    "align_to_payday",
     "apr",
     "generate",
     "generate_payments",

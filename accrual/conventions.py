@@ -148,8 +148,8 @@ class Allocation(Convention):
 class Prepay(Convention):
     """What a prepayment shortens: the term (keep the installment) or the installment (keep the term)."""
 
-    REDUCE_TERM = ledger.REDUCE_TERM  # 缩短期限
-    REDUCE_INSTALLMENT = ledger.REDUCE_INSTALLMENT  # 减少月供
+    REDUCE_TERM = amortize.REDUCE_TERM  # 缩短期限
+    REDUCE_INSTALLMENT = amortize.REDUCE_INSTALLMENT  # 减少月供
 
     @classmethod
     def _extra_aliases(cls) -> dict[str, str]:

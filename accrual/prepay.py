@@ -194,3 +194,47 @@ def _amount(value: Any, name: str) -> int:
 
 def _money(fen: np.ndarray) -> pl.Series:
     return pl.Series(fen_to_money(np.ascontiguousarray(fen, dtype=np.int64)), dtype=MONEY_DTYPE)
+
+
+def align_to_payday(loans: Any, payday: Any, *, lag: int = 1, min_days: int = 15) -> pl.DataFrame:
+    """Re-date monthly loans so every installment falls due `lag` days after payday.
+
+    `payday` (day of month, 1–31; a column name or one value for all) plus `lag` gives the due
+    day, clipped to each month's end (a payday on the 31st follows the month's last day). The
+    first due date is the first such day (unclipped, so that later ones keep it) at least
+    `min_days` after disbursement; its period is
+    irregular and accrues by the day, like any `first_due_on`. Day-term loans are returned as
+    they are. Returns `loans` with `first_due_on` set (before disbursement: re-dating a loan
+    already serviced is not supported).
+
+    >>> import datetime as dt, polars as pl, accrual as ac
+    >>> loans = pl.DataFrame({"loan_id": [1, 2], "disbursed_on": [dt.date(2024, 1, 25), dt.date(2024, 1, 3)]})
+    >>> ac.align_to_payday(loans, 10)["first_due_on"].to_list()  # salary on the 10th, debit on the 11th
+    [datetime.date(2024, 2, 11), datetime.date(2024, 2, 11)]
+    """
+    frame = as_polars(loans)
+    if "disbursed_on" not in frame.columns:
+        raise ValidationError("column 'disbursed_on' is missing")
+    if not 0 <= lag <= 27 or min_days < 1:
+        raise ValueError("lag must be in [0, 27] and min_days >= 1")
+    days = (frame[payday] if isinstance(payday, str) else pl.Series([payday] * frame.height)).cast(pl.Int64)
+    bad = days.is_null() | (days < 1) | (days > 31)
+    if bad.any():
+        shown = frame["loan_id"].filter(bad).head(10).to_list() if "loan_id" in frame.columns else []
+        raise ValidationError(f"column 'payday': must be a day of month in [1, 31] — loan_id(s) {shown}")
+    due_day = np.minimum(days.to_numpy() + lag, 31)
+    disbursed = frame["disbursed_on"].cast(pl.Date).to_numpy().astype("datetime64[D]")
+    month = disbursed.astype("datetime64[M]")
+    chosen = np.full(frame.height, np.datetime64("NaT"), dtype="datetime64[D]")
+    # the first due date is on the due day itself (later ones keep its day of month, clipped), so
+    # a 31st skips short months; one of the next four months always has it
+    for ahead in range(4):
+        start = (month + ahead).astype("datetime64[D]")
+        length = ((month + ahead + 1).astype("datetime64[D]") - start).astype(np.int64)
+        candidate = start + (due_day - 1)
+        fits = due_day <= length
+        take = np.isnat(chosen) & fits & ((candidate - disbursed).astype(np.int64) >= min_days)
+        chosen[take] = candidate[take]
+    by_month = frame["term_unit"].cast(pl.String) != "day" if "term_unit" in frame.columns else True
+    aligned = pl.Series("first_due_on", chosen).cast(pl.Date)
+    return frame.with_columns(first_due_on=pl.when(by_month).then(aligned).otherwise(None))

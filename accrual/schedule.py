@@ -8,14 +8,15 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.conventions import Status
+from accrual.conventions import Prepay, Status, normalise
 from accrual.kernels.amortize import BULLET, DAY, fill_remaining, fill_schedule
 from accrual.kernels.dates import NO_DATE
-from accrual.money import money_array
+from accrual.money import money_array, to_fen
 from accrual.schema import (
     SCHEDULE_COLUMNS,
     Checks,
     LoanArrays,
+    _parameter,
     as_polars,
     book_state,
     prepare_loans,
@@ -58,13 +59,19 @@ def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
     [1, 2, 3]
     """
     frame = as_polars(loans)
-    if _is_book(frame):
+    sweeping = "monthly_surplus" in defaults or "monthly_surplus" in frame.columns
+    if sweeping:
+        frame, defaults = _smart_is_reduce_term(frame, defaults)
+    if _is_book(frame) or sweeping:
         arrays = prepare_loans(frame, defaults, errors, servicing=_servicing)
-        table = _remaining(arrays)
+        table = _remaining(arrays, sweeping)
     else:
         arrays = prepare_loans(frame, defaults, errors)
         table = _build(arrays)
     return (table, arrays.rejects) if errors == "reject" else table
+
+
+SWEEP_COLUMNS = ("prepaid", "prepay_fee")  # a projection's extra columns: principal prepaid, its fee
 
 
 def _is_book(frame: pl.DataFrame) -> bool:
@@ -72,11 +79,34 @@ def _is_book(frame: pl.DataFrame) -> bool:
     return "accrued_through" in frame.columns and frame["accrued_through"].null_count() < frame.height
 
 
+def _smart_is_reduce_term(
+    frame: pl.DataFrame, defaults: dict[str, Any]
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """`prepay="smart"` in a projection: the surplus comes every month beside the installment, so
+    keeping the installment (reduce_term) is affordable, and it saves the most interest."""
+    if isinstance(defaults.get("prepay"), str) and normalise(defaults["prepay"]) == "smart":
+        defaults = {**defaults, "prepay": Prepay.REDUCE_TERM}
+    if "prepay" in frame.columns and frame["prepay"].dtype in (pl.String, pl.Categorical):
+        text = frame["prepay"].cast(pl.String)
+        frame = frame.with_columns(
+            prepay=pl.when(text.str.to_lowercase() == "smart").then(pl.lit("reduce_term")).otherwise(text)
+        )
+    return frame, defaults
+
+
 def _servicing(
     frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
 ) -> dict[str, np.ndarray]:
     terms = servicing_terms(frame, defaults, loan, checks)
-    return {"keeps_fees": terms["keeps_fees"], **book_state(frame, loan, checks)}
+    out = {name: terms[name] for name in ("keeps_fees", "prepay_fee_num", "prepay")}
+    surplus = _parameter(frame, "monthly_surplus", defaults)
+    if surplus is None:
+        out["surplus"] = np.zeros(frame.height, dtype=np.int64)
+    else:
+        fen, overflow = to_fen(surplus)
+        checks.add(overflow | (fen < 0), "monthly_surplus", "must be an amount >= 0", surplus)
+        out["surplus"] = np.maximum(fen, 0)
+    return {**out, **book_state(frame, loan, checks)}
 
 
 def schedule_offsets(arrays: LoanArrays) -> np.ndarray:
@@ -111,11 +141,11 @@ def _build(arrays: LoanArrays) -> pl.DataFrame:
     return _table(arrays, outputs)
 
 
-def _remaining(arrays: LoanArrays) -> pl.DataFrame:
+def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:
     state = arrays.servicing
     fresh = state["fresh"]
     n = len(arrays)
-    if fresh.all():
+    if fresh.all() and not sweeping:
         return _build(arrays)
 
     def get(name: str, dtype: Any) -> np.ndarray:
@@ -126,13 +156,13 @@ def _remaining(arrays: LoanArrays) -> pl.DataFrame:
     counts = np.where(fresh, _counts(arrays), np.where(billing, get("installments_left", np.int64), 0))
     offsets = _offsets(counts)
     rows = int(offsets[-1])
-    ids, outputs = _outputs(arrays, rows)
+    ids, outputs = _outputs(arrays, rows, sweeping)
     written = np.empty(n, dtype=np.int64)
     fill_remaining(
         offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh, get("principal_outstanding", np.int64),
         get("installment", np.int64), next_due, get("installments_left", np.int64),
         get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
-        get("prepaid_on", np.int32), *outputs, written,
+        get("prepaid_on", np.int32), state["surplus"], state["prepay_fee_num"], state["prepay"], *outputs, written,
     )  # fmt: skip
     table = _table(arrays, outputs)
     if written.sum() < rows:  # prepaid loans that end early leave unused rows: drop them
@@ -141,12 +171,13 @@ def _remaining(arrays: LoanArrays) -> pl.DataFrame:
     return table
 
 
-def _outputs(arrays: LoanArrays, rows: int) -> tuple[np.ndarray, list[np.ndarray]]:
+def _outputs(arrays: LoanArrays, rows: int, sweeping: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """The kernel's int64 loan ids (row positions when ids are not integers) and output buffers."""
     integer_ids = arrays.loan_id.dtype.is_integer()
     ids = arrays.loan_id.cast(pl.Int64).to_numpy() if integer_ids else np.arange(len(arrays))
     out: list[np.ndarray] = [np.empty(rows, np.int64), np.empty(rows, np.int32), np.empty(rows, np.int32)]
-    out.append(np.empty((len(SCHEDULE_COLUMNS) - 3, rows, 2), dtype=np.int64))  # Decimal128 money
+    columns = len(SCHEDULE_COLUMNS) - 3 + (len(SWEEP_COLUMNS) if sweeping else 0)
+    out.append(np.empty((columns, rows, 2), dtype=np.int64))  # Decimal128 money
     return np.ascontiguousarray(ids, dtype=np.int64), out
 
 
@@ -161,7 +192,10 @@ def _table(arrays: LoanArrays, outputs: list[np.ndarray]) -> pl.DataFrame:
         "loan_id": loan_id,
         "period": pa.array(out_period),
         "due_on": pa.Array.from_buffers(pa.date32(), rows, [None, pa.py_buffer(out_due)]),
-        **{name: money_array(buffer) for name, buffer in zip(SCHEDULE_COLUMNS[3:], money, strict=True)},
+        **{
+            name: money_array(buffer)
+            for name, buffer in zip((*SCHEDULE_COLUMNS[3:], *SWEEP_COLUMNS), money, strict=False)
+        },
     }
     frame = pl.from_arrow(pa.table(columns))
     assert isinstance(frame, pl.DataFrame)

@@ -153,7 +153,7 @@ def as_polars(table: Any, what: str = "loans") -> pl.DataFrame:
 
 
 def check_keywords(defaults: dict[str, Any]) -> None:
-    unknown = sorted(set(defaults) - LOAN_PARAMETERS - SERVICING_PARAMETERS)
+    unknown = sorted(set(defaults) - LOAN_PARAMETERS - SERVICING_PARAMETERS - {"monthly_surplus"})
     if unknown:
         known = ", ".join(sorted(LOAN_PARAMETERS | SERVICING_PARAMETERS))
         raise TypeError(f"unknown parameter(s) {', '.join(unknown)}; known: {known}")

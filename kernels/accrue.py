@@ -40,7 +40,9 @@ from .amortize import (
     opening_period,
     period_step,
     period_weight,
+    prepay_split,
     put_money,
+    reamortised,
 )
 from .dates import NO_DATE
 from .daycount import day_count_days, year_days
@@ -75,7 +77,6 @@ from .ledger import (
     owed,
 )
 from .penalty import penalise
-from .prepay import prepay_split, reamortised
 
 
 class Term(IntEnum):

@@ -29,6 +29,9 @@ DAILY = 0  # interest basis: balance × daily rate × actual days
 MONTHLY = 1  # interest basis: balance × annual / 12 per scheduled month
 MONTH = 0  # term unit
 DAY = 1
+# Prepayment strategies (`Prepay` in the API); -1 in a payment means "the loan's own".
+REDUCE_TERM = 0  # keep the installment, finish earlier
+REDUCE_INSTALLMENT = 1  # keep the term, pay less each period
 
 
 @jit
@@ -231,6 +234,26 @@ def period_step(method, balance, interest, fixed, fee, is_last):
     return principal, interest, fee
 
 
+@jit
+def prepay_split(money, outstanding, fee_num, mode):
+    """(principal, fee): the most principal `money` prepays when a fee of fee_num / RATE_SCALE of it is due too."""
+    x = min(outstanding, int(money / (1.0 + fee_num / RATE_SCALE)))
+    while x < outstanding and x + 1 + mul_div_round(x + 1, fee_num, 1, RATE_SCALE, mode) <= money:
+        x += 1
+    while x > 0 and x + mul_div_round(x, fee_num, 1, RATE_SCALE, mode) > money:
+        x -= 1
+    return x, mul_div_round(x, fee_num, 1, RATE_SCALE, mode)
+
+
+@jit
+def reamortised(method, strategy, fixed, balance, annual_num, left, multiple, mode):
+    """The fixed amount after a prepayment: kept (reduce_term), or recomputed on the balance over
+    the installments left (reduce_installment, for the methods that have one)."""
+    if strategy == REDUCE_INSTALLMENT and method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL):
+        return fixed_amount(method, balance, annual_num, left, multiple, mode)
+    return fixed
+
+
 @inline_jit
 def put_money(out, row, fen):
     """Write int64 fen into a Decimal128 slot (two int64 words, little-endian)."""
@@ -242,7 +265,7 @@ def put_money(out, row, fen):
 def write_periods(
     row, count, number, loan, balance, start, due, keep_day, regular_first, method, fixed, fee,
     first_interest, prepaid, keeps_fees, annual_num, mode, basis, day_count, free_end,
-    out_loan_id, out_period, out_due_on, out_money,
+    surplus, prepay_fee_num, strategy, multiple, out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
     """Write the next `count` installments (the last clears the balance), numbered from `number`,
     from rows `row` on. Returns the number of rows written.
@@ -252,8 +275,13 @@ def write_periods(
     `first_interest` replaces the first period's computed interest (a bullet's whole term, or
     what the EOD engine will have accrued). A `prepaid` loan ends, as EOD billing does, with
     the installment that repays its principal (`reduce_term` shortens the term), carrying the
-    remaining installments' fees when `keeps_fees`. `out_money` is (5, rows, 2): payment,
-    principal, interest, fee and balance, each laid out as Arrow Decimal128.
+    remaining installments' fees when `keeps_fees`.
+
+    A `surplus` (fen) paid with each installment but the last prepays principal on its due date,
+    less a `prepay_fee_num` fee, re-amortising by `strategy` (a projection of smart repayment).
+
+    `out_money` is (5, rows, 2) — payment, principal, interest, fee, balance — or (7, rows, 2)
+    with the principal prepaid and its fee; each row of it an Arrow Decimal128 column.
     """
     days_per_year = year_days(day_count)
     den, ratio = interest_denominator(annual_num, days_per_year)
@@ -278,13 +306,24 @@ def write_periods(
             interest = period_interest(balance, annual_num, weight, den, ratio, mode)
         p, interest, f = period_step(method, balance, interest, fixed, fee, k == count - 1)
         ends = prepaid and p == balance and k < count - 1
+        balance -= p
+        swept = swept_fee = 0
+        if surplus > 0 and balance > 0 and k < count - 1:
+            swept, swept_fee = prepay_split(surplus, balance, prepay_fee_num, mode)
+            if swept > 0:
+                balance -= swept
+                prepaid = True
+                ends = balance == 0
+                fixed = reamortised(method, strategy, fixed, balance, annual_num, count - k - 1, multiple, mode)
         if ends and keeps_fees:
             f = fee * (count - k)
-        balance -= p
         out_loan_id[row + k] = loan
         out_period[row + k] = number + k
         out_due_on[row + k] = due
-        put_money(out_payment, row + k, p + interest + f)
+        if out_money.shape[0] > 5:
+            put_money(out_money[5], row + k, swept)
+            put_money(out_money[6], row + k, swept_fee)
+        put_money(out_payment, row + k, p + interest + f + swept + swept_fee)
         put_money(out_principal, row + k, p)
         put_money(out_interest, row + k, interest)
         put_money(out_fee, row + k, f)
@@ -298,9 +337,11 @@ def write_periods(
 @inline_jit
 def loan_schedule(
     i, row, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
-    day_count, basis, multiple, rounding, fee_num, free_days, out_loan_id, out_period, out_due_on, out_money,
+    day_count, basis, multiple, rounding, fee_num, free_days, surplus, prepay_fee_num, strategy, keeps_fees,
+    out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
-    """Write loan i's whole schedule from row `row` on; returns the number of installments."""
+    """Write loan i's whole schedule from row `row` on (sweeping a `surplus` into prepayment when
+    one is given: see `write_periods`); returns the number of installments written."""
     p0 = principal[i]
     mode = rounding[i]
     meth = method[i]
@@ -321,8 +362,8 @@ def loan_schedule(
         periods = 1
     return write_periods(
         row, periods, 1, loan_id[i], p0, start, due, keep_day, not irregular_first, meth, fixed, fee,
-        first_interest, False, False, annual_num[i], mode, basis[i], dc, free_end,
-        out_loan_id, out_period, out_due_on, out_money,
+        first_interest, False, keeps_fees, annual_num[i], mode, basis[i], dc, free_end,
+        surplus, prepay_fee_num, strategy, multiple[i], out_loan_id, out_period, out_due_on, out_money,
     )  # fmt: skip
 
 
@@ -338,7 +379,7 @@ def fill_schedule(
     for i in prange(offsets.shape[0] - 1):
         loan_schedule(
             i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-            method, day_count, basis, multiple, rounding, fee_num, free_days,
+            method, day_count, basis, multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False,
             out_loan_id, out_period, out_due_on, out_money,
         )  # fmt: skip
 
@@ -348,7 +389,7 @@ def fill_remaining(
     offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
     day_count, basis, multiple, rounding, fee_num, free_days, keeps_fees, fresh, outstanding,
     installment, next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on,
-    out_loan_id, out_period, out_due_on, out_money, out_rows,
+    surplus, prepay_fee_num, strategy, out_loan_id, out_period, out_due_on, out_money, out_rows,
 ):  # fmt: skip
     """Each loan's installments not yet billed, from its servicing state, into rows
     offsets[i]:offsets[i+1] (an upper bound: `out_rows[i]` says how many were written).
@@ -357,14 +398,15 @@ def fill_remaining(
     next installment's interest is what the current accrual segment (since the period's start or
     the latest settlement) accrues up to the due date, on the balance and installment the book
     holds after any prepayment; later ones follow the shared period step. Fresh loans (no
-    state yet) get their whole schedule. Rows with nothing left to bill get none.
+    state yet) get their whole schedule. Rows with nothing left to bill get none. A `surplus`
+    per loan (fen, 0 for none) is swept into prepayment on each due date (a projection).
     """
     for i in prange(offsets.shape[0] - 1):
         if fresh[i]:
             out_rows[i] = loan_schedule(
                 i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-                method, day_count, basis, multiple, rounding, fee_num, free_days,
-                out_loan_id, out_period, out_due_on, out_money,
+                method, day_count, basis, multiple, rounding, fee_num, free_days, surplus[i], prepay_fee_num[i],
+                strategy[i], keeps_fees[i] != 0, out_loan_id, out_period, out_due_on, out_money,
             )  # fmt: skip
             continue
         left = offsets[i + 1] - offsets[i]
@@ -392,5 +434,6 @@ def fill_remaining(
             offsets[i], left, periods - left + 1, loan_id[i], outstanding[i], np.int64(period_start[i]), due,
             keep_day, True, method[i], installment[i], installment_fee(principal[i], fee_num[i], mode),
             first_interest, prepaid_on[i] != NO_DATE, keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc,
-            free_end, out_loan_id, out_period, out_due_on, out_money,
+            free_end, surplus[i], prepay_fee_num[i], strategy[i], multiple[i],
+            out_loan_id, out_period, out_due_on, out_money,
         )  # fmt: skip

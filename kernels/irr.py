@@ -17,7 +17,7 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, parallel_jit
-from .amortize import BULLET, DAY, RATE_SCALE, growth_minus_one, loan_schedule
+from .amortize import BULLET, DAY, RATE_SCALE, REDUCE_TERM, growth_minus_one, loan_schedule
 from .daycount import year_days
 from .rounding import mul_div_round
 
@@ -111,7 +111,7 @@ def fill_cost(
             # ids are not needed: the principal column fills the unused id slot
             count = loan_schedule(
                 i, 0, principal, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-                method, day_count, basis, multiple, rounding, fee_num, free_days,
+                method, day_count, basis, multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False,
                 ids, periods, dues, money,
             )  # fmt: skip
             for k in range(count):

@@ -57,10 +57,6 @@ BUCKETS = ("M0", "M1", "M2", "M3", "M3+")
 OLDEST_FIRST = 0  # each installment in full (penalty → fee → interest → principal), oldest first
 BY_KIND = 1  # all penalties first (oldest first), then all fees, all interest, all principal
 
-# Prepayment strategies (`Prepay` in the API); -1 in a payment means "the loan's own".
-REDUCE_TERM = 0  # keep the installment, finish earlier
-REDUCE_INSTALLMENT = 1  # keep the term, pay less each period
-
 # Fields of an unpaid-installment record.
 DUE_ON = 0  # the installment's contractual due date
 EXTENSION = 1  # days of a granted grace extension (宽限期): ageing starts DUE_ON + EXTENSION

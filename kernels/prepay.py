@@ -7,46 +7,25 @@ projected here is what the EOD engine bills.
 import numpy as np
 from numba import prange
 
-from ._config import jit, parallel_jit
+from ._config import parallel_jit
 from .amortize import (
-    EQUAL_INSTALLMENT,
-    EQUAL_PRINCIPAL,
-    RATE_SCALE,
+    REDUCE_INSTALLMENT,
+    REDUCE_TERM,
     accrued_interest,
     first_period,
     fixed_amount,
     installment_fee,
     interest_denominator,
     opening_period,
+    prepay_split,
+    reamortised,
     write_periods,
 )
 from .dates import NO_DATE
 from .daycount import day_count_days, year_days
-from .ledger import REDUCE_INSTALLMENT, REDUCE_TERM
-from .rounding import mul_div_round
 
 CHUNK = 1024  # loans per scratch buffer
 MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts
-
-
-@jit
-def prepay_split(money, outstanding, fee_num, mode):
-    """(principal, fee): the most principal `money` prepays when a fee of fee_num / RATE_SCALE of it is due too."""
-    x = min(outstanding, int(money / (1.0 + fee_num / RATE_SCALE)))
-    while x < outstanding and x + 1 + mul_div_round(x + 1, fee_num, 1, RATE_SCALE, mode) <= money:
-        x += 1
-    while x > 0 and x + mul_div_round(x, fee_num, 1, RATE_SCALE, mode) > money:
-        x -= 1
-    return x, mul_div_round(x, fee_num, 1, RATE_SCALE, mode)
-
-
-@jit
-def reamortised(method, strategy, fixed, balance, annual_num, left, multiple, mode):
-    """The fixed amount after a prepayment: kept (reduce_term), or recomputed on the balance over
-    the installments left (reduce_installment, for the methods that have one)."""
-    if strategy == REDUCE_INSTALLMENT and method in (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL):
-        return fixed_amount(method, balance, annual_num, left, multiple, mode)
-    return fixed
 
 
 @parallel_jit
@@ -131,7 +110,8 @@ def fill_smart_prepay(
             )
             rows = write_periods(
                 0, left, 1, 0, balance, start, due, keep_day, True, method[i], fixed, fee, first, prepaid,
-                keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, ids, numbers, dues, money,
+                keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0, REDUCE_TERM, multiple[i],
+                ids, numbers, dues, money,
             )  # fmt: skip
             without = 0
             for k in range(rows):
@@ -152,7 +132,8 @@ def fill_smart_prepay(
                 if rest > 0:
                     rows = write_periods(
                         0, left, 1, 0, rest, start, due, keep_day, True, method[i], new_fixed, fee, first, True,
-                        keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, ids, numbers, dues, money,
+                        keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0, REDUCE_TERM,
+                        multiple[i], ids, numbers, dues, money,
                     )  # fmt: skip
                 upcoming = 0
                 for k in range(min(cover, rows)):

@@ -123,7 +123,12 @@ def test_closed_and_written_off_loans_have_nothing_left_and_fresh_rows_everythin
 
 
 def _continuation_bills(book: pl.DataFrame, end: dt.date) -> pl.DataFrame:
-    postings = ac.accrue(book, end).postings.filter(pl.col("kind").cast(pl.String).str.starts_with("bill_"))
+    return _continuation_bills_from(ac.accrue(book, end).postings)
+
+
+def _continuation_bills_from(postings: pl.DataFrame) -> pl.DataFrame:
+    """Bill postings as rows (loan_id, due_on, principal, interest, fee)."""
+    postings = postings.filter(pl.col("kind").cast(pl.String).str.starts_with("bill_"))
     return (
         postings.pivot("kind", index=["loan_id", "posted_on"], values="amount")
         .rename(
@@ -239,3 +244,46 @@ def test_prepaying_never_raises_interest_and_reduce_term_saves_most(rows):
     assert (totals["term"] <= totals["none"]).all()
     assert (totals["installment"] <= totals["none"]).all()
     assert (totals["term"] <= totals["installment"]).all()
+
+
+@pytest.mark.parametrize("strategy", ["smart", "reduce_installment"])
+def test_sweeping_a_monthly_surplus_is_what_eod_does_with_it(strategy):
+    """A projection (`monthly_surplus`) equals EOD fed each row's payment on its due date: the
+    same bills, and the surplus prepaid on the same days (smart = reduce_term)."""
+    loans = ac.generate(300, seed=8).with_columns(prepay_fee_rate=pl.lit(0.005))
+    surplus = (pl.col("principal").cast(pl.Float64) * 0.02).round(2)
+    loans = loans.with_columns(monthly_surplus=surplus)
+    plan = ac.schedule(loans, prepay=strategy)
+    assert (plan["prepaid"] > 0).sum() > 200
+    pays = plan.select("loan_id", pl.col("due_on").alias("paid_on"), pl.col("payment").alias("amount"))
+    eod = ac.accrue(
+        loans.drop("monthly_surplus"),
+        plan["due_on"].max(),
+        pays.with_row_index("payment_id"),
+        prepay="reduce_term" if strategy == "smart" else strategy,
+    )
+    bills = _continuation_bills_from(eod.postings)
+    want = plan.filter(pl.col("principal") + pl.col("interest") + pl.col("fee") != 0)
+    assert bills.equals(
+        want.select("loan_id", "due_on", "principal", "interest", "fee").sort("loan_id", "due_on")
+    )
+    prepaid = (
+        eod.postings.filter(pl.col("kind") == "prepay_principal")
+        .select("loan_id", pl.col("posted_on").alias("due_on"), pl.col("amount").alias("prepaid"))
+        .sort("loan_id", "due_on")
+    )
+    assert prepaid.equals(plan.filter(pl.col("prepaid") > 0).select("loan_id", "due_on", "prepaid"))
+    assert (eod.book["status"] == "closed").all()
+
+
+def test_a_surplus_never_costs_more_interest_and_reduce_term_saves_most():
+    loans = ac.generate(2000, seed=9)
+    plain = ac.schedule(loans).group_by("loan_id").agg(pl.col("interest").sum()).sort("loan_id")
+    totals = {}
+    for strategy in ("smart", "reduce_installment"):
+        plan = ac.schedule(loans, prepay=strategy, monthly_surplus=100)
+        totals[strategy] = plan.group_by("loan_id").agg(pl.col("interest").sum()).sort("loan_id")["interest"]
+    assert (totals["smart"] <= plain["interest"]).all()
+    assert (totals["reduce_installment"] <= plain["interest"]).all()
+    assert (totals["smart"] <= totals["reduce_installment"]).all()
+    assert totals["smart"].sum() < plain["interest"].sum()
