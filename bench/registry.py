@@ -29,4 +29,9 @@ COMPARISONS = {
         "reference": reference.true_cost,
         "peers": {"pyxirr": peers.pyxirr_per_loan},
     },
+    "smart_prepay": {
+        "accrual": accrual.smart_prepay,
+        "reference": None,  # checked against EOD itself: tests/test_smart_prepay.py
+        "peers": {},
+    },
 }
