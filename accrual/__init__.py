@@ -13,6 +13,7 @@ from accrual.prepay import align_to_payday, smart_prepay
 from accrual.presets import presets
 from accrual.schedule import schedule
 from accrual.schema import ValidationError
+from accrual.stress import Stress, stress
 
 __all__ = [
     "Accrual",
@@ -23,6 +24,7 @@ __all__ = [
     "Prepay",
     "Rates",
     "Rounding",
+    "Stress",
     "TermUnit",
     "ValidationError",
     "accrue",
@@ -34,5 +36,6 @@ __all__ = [
     "rates",
     "schedule",
     "smart_prepay",
+    "stress",
 ]
 __version__ = "0.1.0"

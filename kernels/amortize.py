@@ -314,7 +314,9 @@ def write_periods(
                 balance -= swept
                 prepaid = True
                 ends = balance == 0
-                fixed = reamortised(method, strategy, fixed, balance, annual_num, count - k - 1, multiple, mode)
+                fixed = reamortised(
+                    method, strategy, fixed, balance, annual_num, count - k - 1, multiple, mode
+                )
         if ends and keeps_fees:
             f = fee * (count - k)
         out_loan_id[row + k] = loan

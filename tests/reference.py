@@ -592,3 +592,132 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
     dpd = max([0] + [overdue_days(o, last) for o in owed if o.total() > 0])
     return Serviced(status, outstanding, accrued, credit, repaid, written_off, owed, dpd,
                     {k: v for k, v in posted.items() if v})  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Stress (SPEC.md section 11): one loan, expected values by enumerating every path.
+
+
+@dataclass(frozen=True)
+class StressRow:
+    due_on: dt.date
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+
+
+@dataclass(frozen=True)
+class StressTerms:
+    roll: Fraction  # min(1, base_roll × pd_multiplier)
+    cure: Fraction  # min(1, base_cure × cure_multiplier)
+    prepay: Fraction
+    recovery_rate: Fraction
+    recovery_lag: int
+    funding_rate: Fraction
+    penalty_daily: Fraction
+    charge_off_after: int = 6
+    rounding: str = "half_up"
+
+
+STRESS_METRICS = (
+    "balance", "balance_current", "balance_m1", "balance_m2", "balance_m3", "balance_m3plus",
+    "collected_principal", "collected_interest", "collected_penalty", "collected_fee",
+    "charged_off", "recovered", "net_interest_income",
+)  # fmt: skip
+
+
+def stress_expected(
+    rows: list[StressRow],
+    keep_day: int,
+    terms: StressTerms,
+    months: int,
+    missed: list[StressRow] | None = None,
+) -> list[dict[str, Fraction]]:
+    """Expected values per step (1..months) of one loan whose installments due on or after the
+    start are `rows` (the loan starts delinquent when `missed` lists installments already missed),
+    by walking every path of the roll-rate model with its probability. Exponential: short
+    horizons only."""
+    steps = [dict.fromkeys(STRESS_METRICS, Fraction(0)) for _ in range(months + 1)]
+    buckets = {1: "balance_m1", 2: "balance_m2", 3: "balance_m3"}
+
+    def date_of(m: int) -> dt.date:  # step m's date: its installment's, or months after the last
+        if m <= len(rows):
+            return rows[m - 1].due_on
+        return add_months(rows[-1].due_on, m - len(rows), keep_day)
+
+    def penalty(late: list[StressRow], on: dt.date) -> Decimal:
+        return sum(
+            (round_money(Fraction(r.principal) * terms.penalty_daily * (on - r.due_on).days, terms.rounding)
+             for r in late),
+            Decimal(0),
+        )  # fmt: skip
+
+    def collect(
+        m: int, prob: Fraction, paid: list[StressRow], extra_principal: Decimal, pen: Decimal
+    ) -> None:
+        s = steps[m]
+        s["collected_principal"] += prob * Fraction(
+            sum((r.principal for r in paid), Decimal(0)) + extra_principal
+        )
+        s["collected_interest"] += prob * Fraction(sum((r.interest for r in paid), Decimal(0)))
+        s["collected_fee"] += prob * Fraction(sum((r.fee for r in paid), Decimal(0)))
+        s["collected_penalty"] += prob * Fraction(pen)
+
+    def end(m: int, prob: Fraction, balance: Decimal, bucket: str | None) -> None:
+        if bucket is not None:
+            steps[m]["balance"] += prob * Fraction(balance)
+            steps[m][bucket] += prob * Fraction(balance)
+
+    def charge_off(m: int, prob: Fraction, loss: Decimal) -> None:
+        steps[m]["charged_off"] += prob * Fraction(loss)
+        if m + terms.recovery_lag <= months:
+            steps[m + terms.recovery_lag]["recovered"] += prob * Fraction(loss) * terms.recovery_rate
+
+    def walk(m: int, prob: Fraction, balance: Decimal, late: list[StressRow], b: int) -> None:
+        """Step m from a state with `balance` principal not repaid and `late` installments missed
+        over `b` delinquent steps (b = 0: current)."""
+        if m > months or prob == 0:
+            return
+        steps[m]["net_interest_income"] -= prob * terms.funding_rate / 12 * Fraction(balance)
+        due = rows[m - 1] if m <= len(rows) else None
+        if b == 0:
+            assert due is not None
+            after = balance - due.principal
+            # misses
+            if b + 1 >= terms.charge_off_after:
+                charge_off(m, prob * terms.roll, balance)
+            else:
+                end(m, prob * terms.roll, balance, buckets.get(1, "balance_m3plus"))
+                walk(m + 1, prob * terms.roll, balance, [due], 1)
+            rest = prob * (1 - terms.roll)
+            # prepays everything after paying the installment
+            collect(m, rest * terms.prepay, [due], after, Decimal(0))
+            # pays the installment
+            paying = rest * (1 - terms.prepay)
+            collect(m, paying, [due], Decimal(0), Decimal(0))
+            if m == len(rows):
+                return
+            end(m, paying, after, "balance_current")
+            walk(m + 1, paying, after, [], 0)
+            return
+        on = date_of(m)
+        cured = prob * terms.cure
+        paid = late + ([due] if due is not None else [])
+        collect(m, cured, paid, Decimal(0), penalty(late, on))
+        left = balance - sum((r.principal for r in paid), Decimal(0))
+        if m < len(rows):
+            end(m, cured, left, "balance_current")
+            walk(m + 1, cured, left, [], 0)
+        missing = prob * (1 - terms.cure)
+        if b + 1 >= terms.charge_off_after:
+            charge_off(m, missing, balance)
+            return
+        end(m, missing, balance, buckets.get(b + 1, "balance_m3plus"))
+        walk(m + 1, missing, balance, late + ([due] if due is not None else []), b + 1)
+
+    late = list(missed or [])
+    opening = sum((r.principal for r in rows), Decimal(0)) + sum((r.principal for r in late), Decimal(0))
+    walk(1, Fraction(1), opening, late, min(len(late), terms.charge_off_after - 1))
+    for s in steps[1:]:
+        s["net_interest_income"] += s["collected_interest"] + s["collected_penalty"] + s["collected_fee"]
+    return steps[1:]
