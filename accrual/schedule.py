@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 import polars as pl
@@ -98,7 +98,7 @@ def _servicing(
     frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
 ) -> dict[str, np.ndarray]:
     terms = servicing_terms(frame, defaults, loan, checks)
-    out = {name: terms[name] for name in ("keeps_fees", "prepay_fee_num", "prepay")}
+    out = {name: terms[name] for name in ("keeps_fees", "prepay_fee_num", "prepay", "penalty_num")}
     surplus = _parameter(frame, "monthly_surplus", defaults)
     if surplus is None:
         out["surplus"] = np.zeros(frame.height, dtype=np.int64)
@@ -142,11 +142,22 @@ def _build(arrays: LoanArrays) -> pl.DataFrame:
 
 
 def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:
+    if arrays.servicing["fresh"].all() and not sweeping:
+        return _build(arrays)
+    offsets, counts, written, outputs = _fill_remaining(arrays, sweeping)
+    table = _table(arrays, outputs)
+    if written.sum() < offsets[-1]:  # prepaid loans that end early leave unused rows: drop them
+        table = table.filter(pl.Series(_used(offsets, counts, written)))
+    return table
+
+
+def _fill_remaining(
+    arrays: LoanArrays, sweeping: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(offsets, rows reserved, rows written, outputs) of every loan's remaining installments."""
     state = arrays.servicing
     fresh = state["fresh"]
     n = len(arrays)
-    if fresh.all() and not sweeping:
-        return _build(arrays)
 
     def get(name: str, dtype: Any) -> np.ndarray:
         return np.ascontiguousarray(state.get(name, np.zeros(n)), dtype=dtype)
@@ -155,8 +166,7 @@ def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:
     billing = (get("status", np.int64) == Status.ACTIVE) & (next_due != NO_DATE)
     counts = np.where(fresh, _counts(arrays), np.where(billing, get("installments_left", np.int64), 0))
     offsets = _offsets(counts)
-    rows = int(offsets[-1])
-    ids, outputs = _outputs(arrays, rows, sweeping)
+    ids, outputs = _outputs(arrays, int(offsets[-1]), sweeping)
     written = np.empty(n, dtype=np.int64)
     fill_remaining(
         offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh, get("principal_outstanding", np.int64),
@@ -164,11 +174,46 @@ def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:
         get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
         get("prepaid_on", np.int32), state["surplus"], state["prepay_fee_num"], state["prepay"], *outputs, written,
     )  # fmt: skip
-    table = _table(arrays, outputs)
-    if written.sum() < rows:  # prepaid loans that end early leave unused rows: drop them
-        position = np.arange(rows) - np.repeat(offsets[:-1], counts)
-        table = table.filter(pl.Series(position < np.repeat(written, counts)))
-    return table
+    return offsets, counts, written, outputs
+
+
+def _used(offsets: np.ndarray, counts: np.ndarray, written: np.ndarray) -> np.ndarray:
+    """Mask of the reserved rows a kernel actually wrote."""
+    position = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], counts)
+    return position < np.repeat(written, counts)
+
+
+class Installments(NamedTuple):
+    """Remaining installments as kernel arrays: per-loan `offsets` into `due` (days), and
+    `principal`, `interest`, `fee` (fen)."""
+
+    loans: LoanArrays
+    offsets: np.ndarray
+    due: np.ndarray
+    principal: np.ndarray
+    interest: np.ndarray
+    fee: np.ndarray
+
+
+def installments(loans: Any, defaults: dict[str, Any], servicing: Any = None) -> Installments:
+    """The remaining installments of a loans table or book as arrays (no table): what
+    `schedule` returns, for engines built on it (stress). `servicing(frame, defaults, loan,
+    checks)` may add arrays to `loans.servicing`."""
+
+    def both(frame: pl.DataFrame, fills: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks) -> dict:
+        extra = servicing(frame, fills, loan, checks) if servicing is not None else {}
+        return {**_servicing(frame, fills, loan, checks), **extra}
+
+    arrays = prepare_loans(as_polars(loans), defaults, "raise", servicing=both)
+    offsets, counts, written, outputs = _fill_remaining(arrays, False)
+    due = outputs[2].astype(np.int64)
+    money = outputs[3]
+    principal, interest, fee = money[1, :, 0], money[2, :, 0], money[3, :, 0]
+    if written.sum() < offsets[-1]:
+        used = _used(offsets, counts, written)
+        due, principal, interest, fee = due[used], principal[used], interest[used], fee[used]
+        offsets = _offsets(written)
+    return Installments(arrays, offsets, due, principal, interest, fee)
 
 
 def _outputs(arrays: LoanArrays, rows: int, sweeping: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:

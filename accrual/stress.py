@@ -18,21 +18,18 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.conventions import TermUnit
+from accrual.conventions import DayCount, TermUnit
 from accrual.kernels import simulate
 from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
 from accrual.money import to_fen
-from accrual.schedule import schedule
+from accrual.schedule import installments
 from accrual.schema import (
     EPOCH,
     Checks,
     ValidationError,
     as_polars,
-    date_of,
     day_number,
-    prepare_loans,
-    servicing_terms,
 )
 
 SEGMENTS = ("white_collar", "small_business", "blue_collar", "other")
@@ -199,59 +196,52 @@ def _start(frame: pl.DataFrame) -> int:
 def _batch(frame: pl.DataFrame, first_day: int, defaults: dict[str, Any]) -> _Batch:
     """The batch's loans as kernel arrays: each loan's rows (missed installments, then its
     remaining schedule due on or after the start) with their offsets."""
-
-    def servicing(
-        frame: pl.DataFrame, fills: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
-    ) -> dict:
-        terms = servicing_terms(frame, fills, loan, checks)
-        return {"penalty_num": terms["penalty_num"]}
-
-    loans = prepare_loans(frame, defaults, "raise", servicing=servicing)
+    plan = installments(frame, defaults)
+    loans = plan.loans
     n = len(loans)
-    ids = loans.loan_id
-    position = pl.DataFrame({"loan_id": ids, "position": np.arange(n)})
-    rows = (
-        schedule(frame, **defaults)
-        .filter(pl.col("due_on") >= date_of(first_day))
-        .select("loan_id", "due_on", "principal", "interest", "fee")
-    )
-    missed = _missed(frame)
-    if missed is not None:
-        rows = pl.concat([missed, rows], how="vertical_relaxed")
-    rows = rows.join(position, on="loan_id", how="left", maintain_order="left")
-    order = np.argsort(rows["position"].to_numpy(), kind="stable")  # missed rows stay first
-    rows = rows[order]
-    counts = np.bincount(rows["position"].to_numpy(), minlength=n)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    counts = np.diff(plan.offsets)
+    owner = np.repeat(np.arange(n), counts)
+    ahead = plan.due >= first_day
+    columns = [plan.due[ahead], plan.principal[ahead], plan.interest[ahead], plan.fee[ahead]]
+    owner = owner[ahead]
     first = np.zeros(n, dtype=np.int64)
-    if missed is not None:
-        behind = missed.join(position, on="loan_id", how="inner")["position"].to_numpy()
-        first = np.bincount(behind, minlength=n).astype(np.int64)
-    due = rows["due_on"].to_physical().to_numpy().astype(np.int64)
-    money = [to_fen(rows[c])[0] for c in ("principal", "interest", "fee")]
-    year_days = np.where(loans.day_count == 1, 365, 360).astype(np.int64)
+    missed = _missed(frame.filter(pl.Series(loans.kept)) if not loans.kept.all() else frame)
+    if missed is not None:  # installments already missed go first, oldest first
+        position, rows = missed
+        first = np.bincount(position, minlength=n).astype(np.int64)
+        order = np.argsort(np.concatenate([position, owner]), kind="stable")
+        columns = [
+            np.concatenate([extra, column])[order] for extra, column in zip(rows, columns, strict=True)
+        ]
+        owner = np.concatenate([position, owner])[order]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
+    due, principal, interest, fee = (np.ascontiguousarray(c, dtype=np.int64) for c in columns)
+    year_days = np.where(loans.day_count == DayCount.ACT_365, 365, 360).astype(np.int64)
     arrays = (
-        offsets, due, *money, first, _keep_day(loans), _segments(frame),
+        offsets, due, principal, interest, fee, first, _keep_day(loans), _segments(frame, loans.kept),
         loans.servicing["penalty_num"], RATE_SCALE * 2 * year_days, loans.rounding.astype(np.int64),
     )  # fmt: skip
-    return _Batch(n, arrays, _keys(ids))
+    return _Batch(n, arrays, _keys(loans.loan_id))
 
 
-def _missed(frame: pl.DataFrame) -> pl.DataFrame | None:
-    """The book's installments already billed and unpaid (oldest first), as stress rows."""
+def _missed(frame: pl.DataFrame) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """(loan position, [due, principal, interest, fee]) of the book's installments already billed
+    and unpaid, oldest first within each loan."""
     if "unpaid" not in frame.columns or frame["unpaid"].dtype == pl.Null:
         return None
-    flat = frame.select("loan_id", "unpaid").explode("unpaid").drop_nulls("unpaid").unnest("unpaid")
-    if not flat.height:
+    lengths = frame["unpaid"].list.len().fill_null(0).to_numpy()
+    if not lengths.sum():
         return None
-    return flat.select(
-        "loan_id",
-        pl.col("due_on").cast(pl.Date),
-        "principal",
-        (pl.col("interest") + pl.col("grace_interest")).alias("interest"),
-        "fee",
-    )
+    flat = frame["unpaid"].explode().drop_nulls().struct.unnest()
+    position = np.repeat(np.arange(frame.height), lengths)
+    rows = [
+        flat["due_on"].cast(pl.Date).to_physical().to_numpy().astype(np.int64),
+        to_fen(flat["principal"])[0],
+        to_fen(flat["interest"])[0] + to_fen(flat["grace_interest"])[0],
+        to_fen(flat["fee"])[0],
+    ]
+    return position, rows
 
 
 def _keep_day(loans: Any) -> np.ndarray:
@@ -263,10 +253,10 @@ def _keep_day(loans: Any) -> np.ndarray:
     return (days - days.astype("datetime64[M]")).astype(np.int64) + 1
 
 
-def _segments(frame: pl.DataFrame) -> np.ndarray:
+def _segments(frame: pl.DataFrame, kept: np.ndarray) -> np.ndarray:
     if "segment" not in frame.columns:
-        return np.full(frame.height, SEGMENTS.index("other"), dtype=np.int64)
-    text = frame["segment"].cast(pl.String)
+        return np.full(int(kept.sum()), SEGMENTS.index("other"), dtype=np.int64)
+    text = frame["segment"].cast(pl.String).filter(pl.Series(kept))
     codes = text.replace_strict({s: k for k, s in enumerate(SEGMENTS)}, default=SEGMENTS.index("other"),
                                 return_dtype=pl.Int64)  # fmt: skip
     return codes.fill_null(SEGMENTS.index("other")).to_numpy()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import numpy_financial as npf
@@ -400,6 +401,33 @@ def prepay_table(n: int, repeat: int) -> None:
           f"{ours / one_day:.2f}× an EOD day |")  # fmt: skip
 
 
+def stress_table(n: int, peer_loans: int, peer_paths: int, repeat: int) -> None:
+    """Stress: 1M loans × 36 months × 100 Monte Carlo paths, one scenario, against the NumPy
+    Monte Carlo of the same model (on a sample, scaled by loans and paths); `expected` beside."""
+    from accrual.stress import SCENARIOS
+
+    loans = accrual.generate(n, seed=1)
+    baseline = SCENARIOS.head(1)
+    accrual.stress(loans.head(100), baseline, months=36, paths=2)
+    accrual.stress(loans.head(100), months=36, method="expected")
+    ours = best(lambda: accrual.stress(loans, baseline, months=36, paths=100), repeat)
+    expected = best(lambda: accrual.stress(loans, months=36, method="expected"), repeat)
+    scenario = SCENARIOS.row(0, named=True)
+    inputs = stress_inputs(loans.head(peer_loans), 36, scenario)
+    peer = (
+        best(lambda: numpy_stress(inputs, peer_paths, 36, scenario), 1)
+        * (n / peer_loans)
+        * (100 / peer_paths)
+    )
+    print(f"\nstress, {n:,} generated loans × 36 months; {os.cpu_count()} cores; best of {repeat}")
+    print("| work | accrual (s) | beside it (s) | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| Monte Carlo, 100 paths, one scenario, vs NumPy Monte Carlo of the same model (scaled from "
+          f"{peer_loans:,} loans × {peer_paths} paths) | {ours:.2f} | {peer:.0f} | {peer / ours:.0f}× faster | "
+          f"≥ 10×, < 30 s |")  # fmt: skip
+    print(f"| `expected`, three scenarios | {expected:.2f} | | | < 10 s |")
+
+
 def apr_table(n: int, peer_loans: int, repeat: int) -> None:
     """`apr` over the generated book against pyxirr called per loan (on a sample, scaled)."""
     import pyxirr
@@ -440,15 +468,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--pyxirr-loans", type=int, default=200_000,
                         help="the pyxirr peer runs on this many loans, scaled up linearly")  # fmt: skip
-    parser.add_argument("--only", choices=["schedule", "eod", "apr", "prepay"], help="run one table")
+    parser.add_argument(
+        "--only", choices=["schedule", "eod", "apr", "prepay", "stress"], help="run one table"
+    )
+    parser.add_argument(
+        "--stress-peer-loans", type=int, default=100_000, help="the NumPy stress peer's sample"
+    )
     args = parser.parse_args(argv)
+    if args.only in (None, "stress"):
+        stress_table(args.loans, args.stress_peer_loans, 2, args.repeat)
     if args.only in (None, "apr"):
         apr_table(args.loans, args.pyxirr_loans, args.repeat)
     if args.only in (None, "prepay"):
         prepay_table(args.loans, args.repeat)
     if args.only in (None, "eod") and args.eod_loans:
         eod_table(args.eod_loans, args.repeat)
-    if args.only in ("eod", "apr", "prepay"):
+    if args.only in ("eod", "apr", "prepay", "stress"):
         return
 
     generated = accrual.generate(args.loans, seed=1)
@@ -486,6 +521,114 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"| first call, empty Numba cache | | {cold:.2f} | | |")
     print(f"| first call, warm cache (new process) | | {cached:.2f} | | |")  # fmt: skip
+
+
+class StressInputs(NamedTuple):
+    """Dense per-loan step matrices for the NumPy stress peer (built from our own schedules, not
+    timed): rows `principal, interest, fee` (fen), `day` (each step's date), `unpaid` (principal
+    not repaid before each row), `steps` per loan, `roll` per loan, `penalty` daily rate."""
+
+    principal: np.ndarray
+    interest: np.ndarray
+    fee: np.ndarray
+    day: np.ndarray
+    unpaid: np.ndarray
+    steps: np.ndarray
+    roll: np.ndarray
+    penalty: np.ndarray
+
+
+def stress_inputs(loans: pl.DataFrame, months: int, scenario: dict) -> StressInputs:
+    from accrual.stress import BASE_ROLL, SEGMENTS, _batch, _start
+
+    start = _start(loans)
+    batch = _batch(loans, start, {})
+    offsets, due, principal, interest, fee, _first, keep_day, segment, penalty_num, penalty_den, _ = (
+        batch.arrays
+    )
+    n = batch.loans
+    width = months + 1
+    counts = np.diff(offsets)
+    column = np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
+    owner = np.repeat(np.arange(n), counts)
+    keep = column < width
+    dense = {}
+    for name, values in (("principal", principal), ("interest", interest), ("fee", fee), ("day", due)):
+        matrix = np.zeros((n, width), dtype=np.int64)
+        matrix[owner[keep], column[keep]] = values[keep]
+        dense[name] = matrix
+    last = np.where(counts > 0, due[np.maximum(offsets[1:] - 1, 0)], 0).astype("datetime64[D]")
+    for j in range(width):  # dates after the last row: a month at a time on the loan's day
+        later = j >= counts
+        month = last.astype("datetime64[M]") + (j - counts + 1)
+        length = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+        day = month.astype("datetime64[D]") + (np.minimum(keep_day, length) - 1)
+        dense["day"][later, j] = day[later].astype(np.int64)
+    # principal not repaid before each row, from every row (not only those within the horizon)
+    running = np.cumsum(principal)
+    before = running - principal - np.repeat(np.concatenate([[0], running])[offsets[:-1]], counts)
+    totals = np.bincount(owner, weights=principal, minlength=n).astype(np.int64)
+    unpaid = np.zeros((n, width), dtype=np.int64)
+    unpaid[owner[keep], column[keep]] = (np.repeat(totals, counts) - before)[keep]
+    base = np.array(BASE_ROLL)[segment] if len(SEGMENTS) else 0
+    return StressInputs(
+        dense["principal"], dense["interest"], dense["fee"], dense["day"], unpaid, counts,
+        np.minimum(1.0, base * scenario["pd_multiplier"]), penalty_num / penalty_den,
+    )  # fmt: skip
+
+
+def numpy_stress(inputs: StressInputs, paths: int, months: int, scenario: dict, seed: int = 0,
+                 charge_off_after: int = 6) -> np.ndarray:  # fmt: skip
+    """The roll-rate Monte Carlo vectorised over loans with NumPy: one pass of array operations
+    per path and step. Returns per path and step (balance, collected, charged off)."""
+    rng = np.random.default_rng(seed)
+    n = inputs.steps.shape[0]
+    cure = min(1.0, 0.5 * scenario["cure_multiplier"])
+    out = np.zeros((paths, months + 1, 3))
+    rows = np.arange(n)
+    for path in range(paths):
+        state = np.where(inputs.steps > 0, 0, -1)  # 0 current, b delinquent, -1 ended
+        since = np.zeros(n, dtype=np.int64)  # first unpaid row
+        for m in range(1, months + 1):
+            r = m - 1
+            u = rng.random(n)
+            live = state >= 0
+            if not live.any():
+                break
+            col = np.minimum(r, months)
+            has_row = r < inputs.steps
+            current = live & (state == 0)
+            late = live & (state > 0)
+            pays = current & (u >= inputs.roll)
+            prepays = pays & (u < inputs.roll + (1 - inputs.roll) * scenario["prepay_rate"])
+            collected = np.where(
+                pays, inputs.principal[rows, col] + inputs.interest[rows, col] + inputs.fee[rows, col], 0
+            )
+            collected = collected + np.where(prepays, inputs.unpaid[rows, np.minimum(r + 1, months)], 0)
+            ends = prepays | (pays & (r >= inputs.steps - 1))
+            cures = late & (u < cure)
+            top = np.minimum(r + 1, inputs.steps)
+            paid = np.zeros(n)
+            for b in range(1, charge_off_after):  # the missed rows r - b, and this step's row
+                k = r - b
+                take = cures & (state >= b) & (k >= 0) & (k < inputs.steps)
+                kk = np.clip(k, 0, months)
+                overdue = inputs.day[rows, col] - inputs.day[rows, kk]
+                paid += np.where(take, inputs.principal[rows, kk] * (1 + np.round(inputs.penalty * overdue, 2))
+                                 + inputs.interest[rows, kk] + inputs.fee[rows, kk], 0)  # fmt: skip
+            paid += np.where(cures & has_row, inputs.principal[rows, col] + inputs.interest[rows, col]
+                             + inputs.fee[rows, col], 0)  # fmt: skip
+            misses = late & ~cures
+            charged = misses & (state + 1 >= charge_off_after)
+            loss = np.where(charged, inputs.unpaid[rows, np.clip(since, 0, months)], 0)
+            since = np.where(pays | (cures & has_row), np.minimum(top, months), since)
+            state = np.where(current & ~pays, 1, state)
+            state = np.where(misses, state + 1, state)
+            state = np.where(cures, np.where(r >= inputs.steps - 1, -1, 0), state)
+            state = np.where(ends | charged, -1, state)
+            balance = np.where(state >= 0, inputs.unpaid[rows, np.clip(since, 0, months)], 0)
+            out[path, m] = balance.sum(), collected.sum() + paid.sum(), loss.sum()
+    return out
 
 
 if __name__ == "__main__":

@@ -34,4 +34,9 @@ COMPARISONS = {
         "reference": None,  # checked against EOD itself: tests/test_smart_prepay.py
         "peers": {},
     },
+    "stress": {
+        "accrual": accrual.stress,
+        "reference": reference.stress_expected,
+        "peers": {"numpy": peers.numpy_stress},
+    },
 }

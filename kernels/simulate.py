@@ -15,9 +15,9 @@ net interest income and NPL ratios.
 import numpy as np
 from numba import prange
 
-from ._config import jit, parallel_jit
+from ._config import inline_jit, jit, parallel_jit
 from .dates import month_date, month_index
-from .rounding import mul_div_round
+from .rounding import mul_div_round, mul_div_round_ratio
 
 BALANCE = 0  # principal not repaid at the end of the step, all live states
 CURRENT = 1
@@ -35,6 +35,8 @@ BALANCE_START = 12  # principal not repaid at the start of the step (for funding
 METRICS = 13
 MAX_STATES = 64  # charge_off_after is at most this
 MAX_ROWS = 1024  # rows of one loan: schedules have at most 600, plus those already missed
+PATH_GROUP = 8  # Monte Carlo paths that share a pass over a block of loans
+LOAN_BLOCK = 2048  # loans whose rows stay in cache while a group of paths walks them
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -50,13 +52,12 @@ def mix(z):
 
 
 @jit
-def path_key(seed, scenario, path, loan):
-    """The random stream of one (seed, scenario, path, loan): counter-based, so a loan's path
-    does not depend on which thread or batch simulates it."""
+def path_stream(seed, scenario, path):
+    """The random stream of one (seed, scenario, path); a loan's is mix(stream ^ loan key).
+    Counter-based: a loan's path does not depend on which thread or batch simulates it."""
     z = mix(np.uint64(seed) + GOLDEN)
     z = mix(z ^ np.uint64(scenario))
-    z = mix(z ^ np.uint64(path))
-    return mix(z ^ np.uint64(loan))
+    return mix(z ^ np.uint64(path))
 
 
 @jit
@@ -113,6 +114,33 @@ def row_sums(principal, interest, fee, lo, f, top):
     return p, i, c
 
 
+@jit
+def cure_table(principal, interest, fee, due, lo, n, s0, keep_day, steps, charge_off_after, penalty_num,
+               penalty_den, mode, table):  # fmt: skip
+    """What a cure pays at step m from delinquent(b), for every (m, b): table[m, b] = (principal,
+    interest, fee, penalty) of the missed rows and this step's installment. The same for every
+    scenario, so computed once per loan; for a given step, b + 1 adds one older row."""
+    ratio = penalty_num / penalty_den
+    for m in range(1, steps + 1):
+        r = s0 + m - 1
+        on = step_date(due, lo, n, r, keep_day)
+        paid_p = paid_i = paid_f = penalty = 0
+        if r < n:  # this step's installment
+            paid_p, paid_i, paid_f = principal[lo + r], interest[lo + r], fee[lo + r]
+        for b in range(1, min(charge_off_after, r + 1)):
+            k = r - b  # the row b + 1 adds (a missed one)
+            if k < n:
+                paid_p += principal[lo + k]
+                paid_i += interest[lo + k]
+                paid_f += fee[lo + k]
+                penalty += mul_div_round_ratio(principal[lo + k], penalty_num, on - due[lo + k], penalty_den,
+                                               ratio, mode)  # fmt: skip
+            table[m, b, 0] = paid_p
+            table[m, b, 1] = paid_i
+            table[m, b, 2] = paid_f
+            table[m, b, 3] = penalty
+
+
 @parallel_jit
 def expected_steps(
     offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding,
@@ -126,6 +154,7 @@ def expected_steps(
         balance = np.empty(MAX_ROWS + 1, dtype=np.float64)
         live = np.zeros(MAX_STATES, dtype=np.float64)
         nxt = np.zeros(MAX_STATES, dtype=np.float64)
+        table = np.zeros((months + 1, MAX_STATES, 4), dtype=np.float64)
         for i in range(c * chunk, min(n_loans, (c + 1) * chunk)):
             lo = offsets[i]
             n = offsets[i + 1] - lo
@@ -140,19 +169,24 @@ def expected_steps(
                 balance[k] = left
                 left -= principal[lo + k]
             balance[n] = 0.0
-            for s in range(scenarios):
-                if first[i] >= charge_off_after:  # already missed too many: charged off at once
+            s0 = first[i]
+            if s0 >= charge_off_after:  # already missed too many: charged off at once
+                for s in range(scenarios):
                     out[c, s, 1, BALANCE_START] += total
                     _charge_off(out, c, s, 1, 1.0, total, recovery[s], lag[s], months)
-                    continue
+                continue
+            # past its last row plus charge_off_after steps every path has ended
+            steps = min(months, n - s0 + charge_off_after)
+            cure_table(principal, interest, fee, due, lo, n, s0, keep_day[i], steps, charge_off_after,
+                       penalty_num[i], penalty_den[i], rounding[i], table)  # fmt: skip
+            for s in range(scenarios):
                 p_roll = roll[s, segment[i]]
                 p_cure = cure[s]
                 p_prepay = prepay[s]
                 for b in range(charge_off_after):
                     live[b] = 0.0
-                live[first[i]] = 1.0
-                s0 = first[i]
-                for m in range(1, months + 1):
+                live[s0] = 1.0
+                for m in range(1, steps + 1):
                     r = s0 + m - 1
                     alive = 0.0
                     for b in range(charge_off_after):
@@ -161,37 +195,29 @@ def expected_steps(
                     if alive == 0.0:
                         break
                     acc = out[c, s, m]
-                    on = step_date(due, lo, n, r, keep_day[i])
-                    for b in range(charge_off_after):
+                    p = live[0]
+                    if p > 0.0:  # current: misses, or prepays after paying, or pays
+                        acc[BALANCE_START] += p * balance[r]
+                        miss = p * p_roll  # charge_off_after >= 2: a first miss is never a charge-off
+                        nxt[1] += miss
+                        rest = p - miss
+                        prepaid = rest * p_prepay
+                        acc[COLLECTED_PRINCIPAL] += rest * principal[lo + r] + prepaid * balance[r + 1]
+                        acc[COLLECTED_INTEREST] += rest * interest[lo + r]
+                        acc[COLLECTED_FEE] += rest * fee[lo + r]
+                        if r < n - 1:
+                            nxt[0] += rest - prepaid
+                    for b in range(1, charge_off_after):
                         p = live[b]
                         if p == 0.0:
                             continue
-                        if b == 0:
-                            # current: miss, or prepay after paying, or pay
-                            acc[BALANCE_START] += p * balance[r]
-                            miss = p * p_roll  # charge_off_after >= 2: a first miss is never a charge-off
-                            nxt[1] += miss
-                            rest = p - miss
-                            prepaid = rest * p_prepay
-                            paying = rest - prepaid
-                            acc[COLLECTED_PRINCIPAL] += rest * principal[lo + r] + prepaid * balance[r + 1]
-                            acc[COLLECTED_INTEREST] += rest * interest[lo + r]
-                            acc[COLLECTED_FEE] += rest * fee[lo + r]
-                            if r < n - 1:
-                                nxt[0] += paying
-                            continue
-                        f = max(r - b, 0)  # the first missed row
+                        f = r - b  # the first missed row
                         acc[BALANCE_START] += p * balance[f]
                         cured = p * p_cure
-                        top = min(r + 1, n)  # the missed rows and this step's installment, if any
-                        paid_p, paid_i, paid_f = row_sums(principal, interest, fee, lo, f, top)
-                        penalty = cure_penalty(
-                            principal, due, lo, f, min(r, n), on, penalty_num[i], penalty_den[i], rounding[i]
-                        )
-                        acc[COLLECTED_PRINCIPAL] += cured * paid_p
-                        acc[COLLECTED_INTEREST] += cured * paid_i
-                        acc[COLLECTED_FEE] += cured * paid_f
-                        acc[COLLECTED_PENALTY] += cured * penalty
+                        acc[COLLECTED_PRINCIPAL] += cured * table[m, b, 0]
+                        acc[COLLECTED_INTEREST] += cured * table[m, b, 1]
+                        acc[COLLECTED_FEE] += cured * table[m, b, 2]
+                        acc[COLLECTED_PENALTY] += cured * table[m, b, 3]
                         if r < n - 1:
                             nxt[0] += cured
                         missing = p - cured
@@ -203,7 +229,7 @@ def expected_steps(
                         live[b] = nxt[b]
                         if nxt[b] == 0.0:
                             continue
-                        held = nxt[b] * balance[max(r + 1 - b, 0)]
+                        held = nxt[b] * balance[r + 1 - b]
                         acc[BALANCE] += held
                         acc[CURRENT if b == 0 else bucket_of(b)] += held
 
@@ -220,73 +246,89 @@ def monte_carlo_steps(
     offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding,
     loan_key, roll, cure, prepay, recovery, lag, charge_off_after, months, seed, scenario, out,
 ):  # fmt: skip
-    """One scenario's Monte Carlo: out[path, m, metric] accumulates every loan's path, paths in
-    parallel (each path owns its slice; loans are summed in order, so results do not depend on
-    the thread count)."""
+    """One scenario's Monte Carlo: out[path, m, metric] accumulates every loan's path.
+
+    Paths go in groups of PATH_GROUP, one group per parallel iteration, and each group walks
+    the loans block by block, every path of the group over the block while it is in cache.
+    Each path owns its accumulators and sums the loans in order, so the result does not depend
+    on the thread count.
+    """
     n_loans = offsets.shape[0] - 1
-    for path in prange(out.shape[0]):
-        acc = out[path]
-        for i in range(n_loans):
-            lo = offsets[i]
-            n = offsets[i + 1] - lo
-            if n == 0:
-                continue
-            key = path_key(seed, scenario, path, loan_key[i])
-            p_roll = roll[segment[i]]
-            s0 = first[i]
-            unpaid = 0  # principal not repaid before the first unpaid row
-            for k in range(n):
-                unpaid += principal[lo + k]
-            if s0 >= charge_off_after:  # already missed too many: charged off at once
-                acc[1, BALANCE_START] += unpaid
-                _charge_off_path(acc, 1, unpaid, recovery, lag, months)
-                continue
-            b = s0
-            for m in range(1, months + 1):
-                r = s0 + m - 1
-                u = uniform(key, m)
-                acc[m, BALANCE_START] += unpaid
-                if b == 0:
-                    if u < p_roll:  # misses this installment
-                        b = 1
-                    else:
-                        unpaid -= principal[lo + r]
-                        acc[m, COLLECTED_PRINCIPAL] += principal[lo + r]
-                        acc[m, COLLECTED_INTEREST] += interest[lo + r]
-                        acc[m, COLLECTED_FEE] += fee[lo + r]
-                        if u < p_roll + (1.0 - p_roll) * prepay:  # and the whole balance after it
-                            acc[m, COLLECTED_PRINCIPAL] += unpaid
-                            break
-                        if r >= n - 1:
-                            break  # matured
-                        acc[m, BALANCE] += unpaid
-                        acc[m, CURRENT] += unpaid
+    paths = out.shape[0]
+    opening = np.empty(n_loans, dtype=np.int64)  # principal not repaid at the start
+    for i in prange(n_loans):
+        total = 0
+        for k in range(offsets[i], offsets[i + 1]):
+            total += principal[k]
+        opening[i] = total
+    for g in prange((paths + PATH_GROUP - 1) // PATH_GROUP):
+        for block in range(0, n_loans, LOAN_BLOCK):
+            for path in range(g * PATH_GROUP, min(paths, (g + 1) * PATH_GROUP)):
+                acc = out[path]
+                stream = path_stream(seed, scenario, path)
+                for i in range(block, min(n_loans, block + LOAN_BLOCK)):
+                    lo = offsets[i]
+                    n = offsets[i + 1] - lo
+                    if n == 0:
                         continue
-                else:
-                    f = r - b  # the first missed row
-                    if u < cure:  # pays every missed installment, their penalty and this one
-                        top = min(r + 1, n)
-                        paid_p, paid_i, paid_f = row_sums(principal, interest, fee, lo, f, top)
-                        on = step_date(due, lo, n, r, keep_day[i])
-                        unpaid -= paid_p
-                        acc[m, COLLECTED_PRINCIPAL] += paid_p
-                        acc[m, COLLECTED_INTEREST] += paid_i
-                        acc[m, COLLECTED_FEE] += paid_f
-                        acc[m, COLLECTED_PENALTY] += cure_penalty(
-                            principal, due, lo, f, min(r, n), on, penalty_num[i], penalty_den[i], rounding[i]
-                        )
-                        if r >= n - 1:
-                            break  # cured at or after the last installment: matured
-                        b = 0
-                        acc[m, BALANCE] += unpaid
-                        acc[m, CURRENT] += unpaid
-                        continue
-                    if b + 1 >= charge_off_after:
-                        _charge_off_path(acc, m, unpaid, recovery, lag, months)
-                        break
-                    b += 1
+                    _walk(acc, mix(stream ^ np.uint64(loan_key[i])), lo, n, first[i], opening[i], due, principal,
+                          interest, fee, keep_day[i], roll[segment[i]], cure, prepay, recovery, lag,
+                          charge_off_after, months, penalty_num[i], penalty_den[i], rounding[i])  # fmt: skip
+
+
+@inline_jit
+def _walk(acc, key, lo, n, s0, unpaid, due, principal, interest, fee, keep_day, p_roll, cure, prepay, recovery,
+          lag, charge_off_after, months, penalty_num, penalty_den, mode):  # fmt: skip
+    """One loan's path: a uniform per step decides each transition."""
+    if s0 >= charge_off_after:  # already missed too many: charged off at once
+        acc[1, BALANCE_START] += unpaid
+        _charge_off_path(acc, 1, unpaid, recovery, lag, months)
+        return
+    b = s0
+    for m in range(1, months + 1):
+        r = s0 + m - 1
+        u = uniform(key, m)
+        acc[m, BALANCE_START] += unpaid
+        if b == 0:
+            if u < p_roll:  # misses this installment
+                b = 1
+            else:
+                unpaid -= principal[lo + r]
+                acc[m, COLLECTED_PRINCIPAL] += principal[lo + r]
+                acc[m, COLLECTED_INTEREST] += interest[lo + r]
+                acc[m, COLLECTED_FEE] += fee[lo + r]
+                if u < p_roll + (1.0 - p_roll) * prepay:  # and the whole balance after it
+                    acc[m, COLLECTED_PRINCIPAL] += unpaid
+                    return
+                if r >= n - 1:
+                    return  # matured
                 acc[m, BALANCE] += unpaid
-                acc[m, bucket_of(b)] += unpaid
+                acc[m, CURRENT] += unpaid
+                continue
+        else:
+            f = r - b  # the first missed row
+            if u < cure:  # pays every missed installment, their penalty and this one
+                paid_p, paid_i, paid_f = row_sums(principal, interest, fee, lo, f, min(r + 1, n))
+                on = step_date(due, lo, n, r, keep_day)
+                unpaid -= paid_p
+                acc[m, COLLECTED_PRINCIPAL] += paid_p
+                acc[m, COLLECTED_INTEREST] += paid_i
+                acc[m, COLLECTED_FEE] += paid_f
+                acc[m, COLLECTED_PENALTY] += cure_penalty(
+                    principal, due, lo, f, min(r, n), on, penalty_num, penalty_den, mode
+                )
+                if r >= n - 1:
+                    return  # cured at or after the last installment: matured
+                b = 0
+                acc[m, BALANCE] += unpaid
+                acc[m, CURRENT] += unpaid
+                continue
+            if b + 1 >= charge_off_after:
+                _charge_off_path(acc, m, unpaid, recovery, lag, months)
+                return
+            b += 1
+        acc[m, BALANCE] += unpaid
+        acc[m, bucket_of(b)] += unpaid
 
 
 @jit

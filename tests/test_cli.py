@@ -7,6 +7,7 @@ import pytest
 
 import accrual as ac
 from accrual.cli import main
+from accrual.stress import SCENARIOS
 
 
 def test_generate_then_schedule_in_batches_equals_one_call(tmp_path, capsys):
@@ -158,3 +159,19 @@ def test_eod_rejects_unknown_and_duplicate_payments(tmp_path):
     rejects = pl.read_parquet(tmp_path / "r.parquet")
     assert sorted(rejects["payment_id"].drop_nulls().to_list()) == [2, 2, 3]
     assert pl.read_parquet(tmp_path / "o.parquet").height == 40
+
+
+def test_stress_writes_tables_and_a_fan_chart(tmp_path, capsys):
+    loans = tmp_path / "loans.parquet"
+    ac.generate(800, seed=2).write_parquet(loans)
+    scenarios = tmp_path / "scenarios.csv"
+    SCENARIOS.head(2).write_csv(scenarios)
+    monthly, losses, chart = tmp_path / "monthly.parquet", tmp_path / "losses.parquet", tmp_path / "fan.png"
+    argv = ["stress", str(loans), "--months", "12", "--paths", "40", "--scenarios", str(scenarios),
+            "-o", str(monthly), "--losses", str(losses), "--plot", str(chart)]  # fmt: skip
+    assert main(argv) == 0
+    want = ac.stress(pl.read_parquet(loans), pl.read_csv(scenarios), months=12, paths=40)
+    assert pl.read_parquet(monthly).equals(want.monthly)
+    assert pl.read_parquet(losses).equals(want.losses)
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "800 loans × 12 months, 40 paths" in capsys.readouterr().out

@@ -18,3 +18,4 @@ def test_notebook_examples_run():
     assert namespace["cost"].height == 2
     advice = namespace["advice"]
     assert advice["loan_id"].to_list() == [2] and advice["net_saving"][0] > 0
+    assert namespace["risk"].losses.height == 3
