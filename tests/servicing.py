@@ -87,3 +87,23 @@ def reference_run(loans: pl.DataFrame, pays: pl.DataFrame, extensions: pl.DataFr
             loan, terms, as_of, by_loan.get(row["loan_id"], []), ext.get(row["loan_id"])
         )
     return out
+
+
+def lifetime_interest(book: pl.DataFrame, postings: pl.DataFrame) -> pl.DataFrame:
+    """`loan_id, interest`: contract interest over each loan's life as the run leaves it — what it
+    accrued (settled, billed or not yet billed) plus its remaining schedule's, less the current
+    segment, which both count."""
+    run = (
+        postings.filter(pl.col("kind") == "interest")
+        .group_by("loan_id")
+        .agg(pl.col("amount").sum().alias("run"))
+    )
+    ahead = ac.schedule(book).group_by("loan_id").agg(pl.col("interest").sum().alias("ahead"))
+    return (
+        book.select("loan_id", "interest_accrued")
+        .join(run, on="loan_id", how="left")
+        .join(ahead, on="loan_id", how="left")
+        .with_columns(pl.col("run", "ahead").fill_null(Decimal(0)))
+        .select("loan_id", (pl.col("run") - pl.col("interest_accrued") + pl.col("ahead")).alias("interest"))
+        .sort("loan_id")
+    )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import accrual as ac
 from tests import reference
-from tests.servicing import scenario
+from tests.servicing import lifetime_interest, scenario
 
 D = Decimal
 FEN = D("0.01")
@@ -177,22 +177,6 @@ def test_on_time_servicing_leaves_the_tail_of_the_schedule():
     assert ac.schedule(book).equals(plan.filter(pl.col("due_on") > day))
 
 
-def _lifetime_interest(book: pl.DataFrame, postings: pl.DataFrame) -> np.ndarray:
-    """Contract interest over each loan's life: accrued so far (settled, billed or not yet
-    billed) plus the remaining schedule's, less the current segment counted in both."""
-    accrued = postings.filter(pl.col("kind") == "interest").group_by("loan_id").agg(pl.col("amount").sum())
-    remaining = ac.schedule(book).group_by("loan_id").agg(pl.col("interest").sum().alias("ahead"))
-    table = (
-        book.select("loan_id", "interest_accrued")
-        .join(accrued, on="loan_id", how="left")
-        .join(remaining, on="loan_id", how="left")
-        .fill_null(D(0))
-        .sort("loan_id")
-    )
-    total = table["amount"] - table["interest_accrued"] + table["ahead"]
-    return np.array(total.to_list())
-
-
 prepay_loans = st.lists(
     st.fixed_dictionaries(
         {
@@ -240,7 +224,7 @@ def test_prepaying_never_raises_interest_and_reduce_term_saves_most(rows):
     for name, money, strategy in [("none", on_time.with_row_index("payment_id"), "reduce_term"),
                                   ("term", pays, "reduce_term"), ("installment", pays, "reduce_installment")]:  # fmt: skip
         result = ac.accrue(loans, day, money, prepay=strategy)
-        totals[name] = _lifetime_interest(result.book, result.postings)
+        totals[name] = np.array(lifetime_interest(result.book, result.postings)["interest"].to_list())
     assert (totals["term"] <= totals["none"]).all()
     assert (totals["installment"] <= totals["none"]).all()
     assert (totals["term"] <= totals["installment"]).all()

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import accrual as ac
-from tests.servicing import scenario
+from tests.servicing import lifetime_interest, scenario
 
 D = Decimal
 DAY = dt.date(2024, 1, 20)
@@ -80,23 +80,6 @@ def _on_time(loans: pl.DataFrame, through: dt.date) -> pl.DataFrame:
     )
 
 
-def _interest_ahead(book: pl.DataFrame, postings: pl.DataFrame) -> pl.DataFrame:
-    """Interest accrued in the run plus the remaining schedule's, less the current segment counted twice."""
-    run = (
-        postings.filter(pl.col("kind") == "interest")
-        .group_by("loan_id")
-        .agg(pl.col("amount").sum().alias("run"))
-    )
-    ahead = ac.schedule(book).group_by("loan_id").agg(pl.col("interest").sum().alias("ahead"))
-    return (
-        book.select("loan_id", "interest_accrued")
-        .join(run, on="loan_id", how="left")
-        .join(ahead, on="loan_id", how="left")
-        .with_columns(pl.col("run", "ahead").fill_null(D(0)))
-        .select("loan_id", (pl.col("run") - pl.col("interest_accrued") + pl.col("ahead")).alias("interest"))
-    )
-
-
 @pytest.mark.parametrize("seed", [3, 4])
 def test_paying_the_recommendation_saves_exactly_what_it_says(seed):
     """Random serviced loans (any method, fees, strategies, prepayment fees): paying each
@@ -124,8 +107,8 @@ def test_paying_the_recommendation_saves_exactly_what_it_says(seed):
                     pl.col("strategy").cast(pl.String).alias("prepay")).with_row_index("payment_id"),
     )  # fmt: skip
     saved = (
-        _interest_ahead(base.book, base.postings)
-        .join(_interest_ahead(paid.book, paid.postings), on="loan_id", suffix="_paid")
+        lifetime_interest(base.book, base.postings)
+        .join(lifetime_interest(paid.book, paid.postings), on="loan_id", suffix="_paid")
         .join(recs, on="loan_id")
         .join(base.book.select("loan_id", "principal_outstanding"), on="loan_id")
         .join(paid.book.select("loan_id", pl.col("principal_outstanding").alias("left")), on="loan_id")
