@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.conventions import DayCount, TermUnit
+from accrual.conventions import DayCount, Status, TermUnit
 from accrual.kernels import simulate
 from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
@@ -205,7 +205,7 @@ def _batch(frame: pl.DataFrame, first_day: int, defaults: dict[str, Any]) -> _Ba
     columns = [plan.due[ahead], plan.principal[ahead], plan.interest[ahead], plan.fee[ahead]]
     owner = owner[ahead]
     first = np.zeros(n, dtype=np.int64)
-    missed = _missed(frame.filter(pl.Series(loans.kept)) if not loans.kept.all() else frame)
+    missed = _missed(frame.filter(pl.Series(loans.kept)) if not loans.kept.all() else frame, loans)
     if missed is not None:  # installments already missed go first, oldest first
         position, rows = missed
         first = np.bincount(position, minlength=n).astype(np.int64)
@@ -225,15 +225,17 @@ def _batch(frame: pl.DataFrame, first_day: int, defaults: dict[str, Any]) -> _Ba
     return _Batch(n, arrays, _keys(loans.loan_id))
 
 
-def _missed(frame: pl.DataFrame) -> tuple[np.ndarray, list[np.ndarray]] | None:
+def _missed(frame: pl.DataFrame, loans: Any) -> tuple[np.ndarray, list[np.ndarray]] | None:
     """(loan position, [due, principal, interest, fee]) of the book's installments already billed
-    and unpaid, oldest first within each loan."""
+    and unpaid, oldest first within each loan; only active loans step (a written-off loan has
+    already been charged off, a closed one has nothing left)."""
     if "unpaid" not in frame.columns or frame["unpaid"].dtype == pl.Null:
         return None
-    lengths = frame["unpaid"].list.len().fill_null(0).to_numpy()
+    active = ~loans.servicing["fresh"] & (loans.servicing["status"] == Status.ACTIVE)
+    lengths = np.where(active, frame["unpaid"].list.len().fill_null(0).to_numpy(), 0)
     if not lengths.sum():
         return None
-    flat = frame["unpaid"].explode().drop_nulls().struct.unnest()
+    flat = frame["unpaid"].filter(pl.Series(lengths > 0)).explode().drop_nulls().struct.unnest()
     position = np.repeat(np.arange(frame.height), lengths)
     rows = [
         flat["due_on"].cast(pl.Date).to_physical().to_numpy().astype(np.int64),

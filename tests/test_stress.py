@@ -203,3 +203,18 @@ def test_segment_overrides_and_validation(book):
         ac.stress(book, ONE.with_columns(base_roll_students=pl.lit(0.1)), months=3)
     with pytest.raises(ValueError, match="method"):
         ac.stress(book, method="guess")
+
+
+def test_closed_and_written_off_loans_do_not_step():
+    loans = pl.DataFrame(
+        {"loan_id": [1, 2, 3], "principal": [Decimal(3000)] * 3, "daily_rate": [0.0005] * 3, "term": [3] * 3,
+         "disbursed_on": [dt.date(2024, 1, 10)] * 3}
+    )  # fmt: skip
+    pays = pl.DataFrame(
+        {"payment_id": [1], "loan_id": [1], "paid_on": [dt.date(2024, 1, 20)], "amount": [5000.0]}
+    )
+    book = ac.accrue(loans, dt.date(2024, 3, 20), pays, write_off_after_days=30).book
+    assert book["status"].to_list() == ["closed", "written_off", "written_off"]
+    result = ac.stress(book, months=6, method="expected")
+    assert result.monthly["balance"].sum() == 0
+    assert result.monthly["charged_off"].sum() == 0 and result.monthly["collected_interest"].sum() == 0
