@@ -336,6 +336,28 @@ def write_periods(
     return count
 
 
+@jit
+def opening_schedule(
+    principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis, multiple, mode,
+    free_end,
+):  # fmt: skip
+    """(installments, first due date, day of month kept, first period regular?, fixed amount,
+    first interest or -1) of a fresh loan: a bullet has one installment carrying the whole term's
+    interest, rounded once. Scalars in, so a call costs no reference counts."""
+    days_per_year = year_days(day_count)
+    periods, due, irregular_first, keep_day = first_period(term, term_unit, disbursed_on, first_due_on)
+    fixed = fixed_amount(method, principal, annual_num, periods, multiple, mode)
+    first_interest = -1
+    if method == BULLET:
+        due, weight = term_weight(
+            disbursed_on, due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
+        )
+        den, ratio = interest_denominator(annual_num, days_per_year)
+        first_interest = period_interest(principal, annual_num, weight, den, ratio, mode)
+        periods = 1
+    return np.int64(periods), np.int64(due), np.int64(keep_day), not irregular_first, fixed, first_interest
+
+
 @inline_jit
 def loan_schedule(
     i, row, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
@@ -344,28 +366,18 @@ def loan_schedule(
 ):  # fmt: skip
     """Write loan i's whole schedule from row `row` on (sweeping a `surplus` into prepayment when
     one is given: see `write_periods`); returns the number of installments written."""
-    p0 = principal[i]
     mode = rounding[i]
-    meth = method[i]
-    dc = day_count[i]
-    ydays = year_days(dc)
     start = np.int64(disbursed_on[i])
     free_end = start + free_days[i]
-    fee = installment_fee(p0, fee_num[i], mode)
-    periods, due, irregular_first, keep_day = first_period(term[i], term_unit[i], start, first_due_on[i])
-    fixed = fixed_amount(meth, p0, annual_num[i], periods, multiple[i], mode)
-    den, ratio = interest_denominator(annual_num[i], ydays)
-    first_interest = -1
-    if meth == BULLET:  # one payment; its interest is the whole term's, rounded once
-        due, weight = term_weight(
-            start, due, irregular_first, keep_day, periods, basis[i], dc, ydays, free_end
-        )
-        first_interest = period_interest(p0, annual_num[i], weight, den, ratio, mode)
-        periods = 1
+    count, due, keep_day, regular, fixed, first_interest = opening_schedule(
+        principal[i], annual_num[i], term[i], term_unit[i], start, first_due_on[i], method[i], day_count[i],
+        basis[i], multiple[i], mode, free_end,
+    )  # fmt: skip
     return write_periods(
-        row, periods, 1, loan_id[i], p0, start, due, keep_day, not irregular_first, meth, fixed, fee,
-        first_interest, False, keeps_fees, annual_num[i], mode, basis[i], dc, free_end,
-        surplus, prepay_fee_num, strategy, multiple[i], out_loan_id, out_period, out_due_on, out_money,
+        row, count, 1, loan_id[i], principal[i], start, due, keep_day, regular, method[i], fixed,
+        installment_fee(principal[i], fee_num[i], mode), first_interest, False, keeps_fees, annual_num[i], mode,
+        basis[i], day_count[i], free_end, surplus, prepay_fee_num, strategy, multiple[i],
+        out_loan_id, out_period, out_due_on, out_money,
     )  # fmt: skip
 
 
@@ -404,38 +416,45 @@ def fill_remaining(
     per loan (fen, 0 for none) is swept into prepayment on each due date (a projection).
     """
     for i in prange(offsets.shape[0] - 1):
-        if fresh[i]:
-            out_rows[i] = loan_schedule(
-                i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-                method, day_count, basis, multiple, rounding, fee_num, free_days, surplus[i], prepay_fee_num[i],
-                strategy[i], keeps_fees[i] != 0, out_loan_id, out_period, out_due_on, out_money,
-            )  # fmt: skip
-            continue
-        left = offsets[i + 1] - offsets[i]
+        left = offsets[i + 1] - offsets[i]  # rows reserved: the schedule's, or the installments left
         if left == 0:
             out_rows[i] = 0
             continue
         mode = rounding[i]
         dc = day_count[i]
-        ydays = year_days(dc)
-        free_end = np.int64(disbursed_on[i]) + free_days[i]
-        periods, _, _, keep_day = first_period(
-            term[i], term_unit[i], np.int64(disbursed_on[i]), first_due_on[i]
-        )
-        if method[i] == BULLET:
-            periods = 1
-        den, ratio = interest_denominator(annual_num[i], ydays)
-        due = np.int64(next_due_on[i])
-        start = max(np.int64(period_start[i]), free_end)
-        length = day_count_days(start, due, dc)
-        elapsed = length - day_count_days(start, np.int64(accruing_since[i]), dc)
-        first_interest = accrued_interest(
-            outstanding[i], annual_num[i], weight[i], elapsed, length, ydays, den, ratio, mode
-        )
+        disbursed = np.int64(disbursed_on[i])
+        free_end = disbursed + free_days[i]
+        if fresh[i]:
+            count, due, keep_day, regular, fixed, first_interest = opening_schedule(
+                principal[i], annual_num[i], term[i], term_unit[i], disbursed, first_due_on[i], method[i], dc,
+                basis[i], multiple[i], mode, free_end,
+            )  # fmt: skip
+            number = np.int64(1)
+            balance = principal[i]
+            start = disbursed
+            prepaid = False
+        else:
+            periods, _, _, kept = first_period(term[i], term_unit[i], disbursed, first_due_on[i])
+            keep_day = np.int64(kept)
+            count = np.int64(left)
+            number = np.int64((1 if method[i] == BULLET else periods) - left + 1)
+            balance = outstanding[i]
+            due = np.int64(next_due_on[i])
+            start = np.int64(period_start[i])
+            regular = True
+            fixed = installment[i]
+            ydays = year_days(dc)
+            den, ratio = interest_denominator(annual_num[i], ydays)
+            accrual_start = max(start, free_end)
+            length = day_count_days(accrual_start, due, dc)
+            elapsed = length - day_count_days(accrual_start, np.int64(accruing_since[i]), dc)
+            first_interest = accrued_interest(
+                balance, annual_num[i], weight[i], elapsed, length, ydays, den, ratio, mode
+            )
+            prepaid = prepaid_on[i] != NO_DATE
         out_rows[i] = write_periods(
-            offsets[i], left, periods - left + 1, loan_id[i], outstanding[i], np.int64(period_start[i]), due,
-            keep_day, True, method[i], installment[i], installment_fee(principal[i], fee_num[i], mode),
-            first_interest, prepaid_on[i] != NO_DATE, keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc,
-            free_end, surplus[i], prepay_fee_num[i], strategy[i], multiple[i],
+            offsets[i], count, number, loan_id[i], balance, start, due, keep_day, regular, method[i], fixed,
+            installment_fee(principal[i], fee_num[i], mode), first_interest, prepaid, keeps_fees[i] != 0,
+            annual_num[i], mode, basis[i], dc, free_end, surplus[i], prepay_fee_num[i], strategy[i], multiple[i],
             out_loan_id, out_period, out_due_on, out_money,
         )  # fmt: skip
