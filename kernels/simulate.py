@@ -248,10 +248,10 @@ def monte_carlo_steps(
 ):  # fmt: skip
     """One scenario's Monte Carlo: out[path, m, metric] accumulates every loan's path.
 
-    Paths go in groups of PATH_GROUP, one group per parallel iteration, and each group walks
-    the loans block by block, every path of the group over the block while it is in cache.
-    Each path owns its accumulators and sums the loans in order, so the result does not depend
-    on the thread count.
+    Paths go in groups (of up to PATH_GROUP, at least 16 groups when there are enough paths),
+    one group per parallel iteration, and each group walks the loans block by block, every path
+    of the group over the block while it is in cache. Each path owns its accumulators and sums
+    the loans in order, so the result does not depend on the thread count.
     """
     n_loans = offsets.shape[0] - 1
     paths = out.shape[0]
@@ -261,9 +261,10 @@ def monte_carlo_steps(
         for k in range(offsets[i], offsets[i + 1]):
             total += principal[k]
         opening[i] = total
-    for g in prange((paths + PATH_GROUP - 1) // PATH_GROUP):
+    group = min(PATH_GROUP, max(1, (paths + 15) // 16))
+    for g in prange((paths + group - 1) // group):
         for block in range(0, n_loans, LOAN_BLOCK):
-            for path in range(g * PATH_GROUP, min(paths, (g + 1) * PATH_GROUP)):
+            for path in range(g * group, min(paths, (g + 1) * group)):
                 acc = out[path]
                 stream = path_stream(seed, scenario, path)
                 for i in range(block, min(n_loans, block + LOAN_BLOCK)):
