@@ -104,46 +104,46 @@ def fill_smart_prepay(
             x, prepay_fee = prepay_split(wallet[i] - buffer - settled, balance, prepay_fee_num[i], mode)
             if x < max(min_amount, 1):
                 continue
-            # the remaining schedule's interest without the prepayment ...
-            first = accrued_interest(
-                balance, annual_num[i], period_weight, length - before, length, ydays, den, ratio, mode
-            )
-            rows = write_periods(
-                0, left, 1, 0, balance, start, due, keep_day, True, method[i], fixed, fee, first, prepaid,
-                keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0, REDUCE_TERM, multiple[i],
-                ids, numbers, dues, money,
-            )  # fmt: skip
-            without = 0
-            for k in range(rows):
-                without += money[2, k, 0]
-            # ... and with it: interest settled today, then the new balance from today on
+            # The remaining schedule's interest without the prepayment (pass 0), then with it under
+            # reduce_term (pass 1) and, if keeping the installment would strain the wallet, under
+            # reduce_installment (pass 2): interest settled today, then the new balance from today on.
+            # One call site for the shared step keeps the compiled kernel small.
             rest = balance - x
             payment = settled + x + prepay_fee
-            first = accrued_interest(
-                rest, annual_num[i], period_weight, length - today, length, ydays, den, ratio, mode
-            )
             strategy = REDUCE_TERM
-            with_prepay = settled
-            for attempt in range(2):
-                new_fixed = reamortised(
-                    method[i], strategy, fixed, rest, annual_num[i], left, multiple[i], mode
-                )
+            without = with_prepay = 0
+            for attempt in range(3):
+                if attempt == 0:
+                    owed, elapsed, plan_fixed, plan_prepaid = balance, length - before, fixed, prepaid
+                else:
+                    owed, elapsed, plan_prepaid = rest, length - today, True
+                    plan_fixed = reamortised(
+                        method[i], strategy, fixed, rest, annual_num[i], left, multiple[i], mode
+                    )
                 rows = 0
-                if rest > 0:
+                if owed > 0:
+                    first = accrued_interest(
+                        owed, annual_num[i], period_weight, elapsed, length, ydays, den, ratio, mode
+                    )
                     rows = write_periods(
-                        0, left, 1, 0, rest, start, due, keep_day, True, method[i], new_fixed, fee, first, True,
-                        keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0, REDUCE_TERM,
-                        multiple[i], ids, numbers, dues, money,
+                        0, left, 1, 0, owed, start, due, keep_day, True, method[i], plan_fixed, fee, first,
+                        plan_prepaid, keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0,
+                        REDUCE_TERM, multiple[i], ids, numbers, dues, money,
                     )  # fmt: skip
+                interest_ahead = 0
+                for k in range(rows):
+                    interest_ahead += money[2, k, 0]
+                if attempt == 0:
+                    without = interest_ahead
+                    continue
+                with_prepay = settled + interest_ahead
                 upcoming = 0
                 for k in range(min(cover, rows)):
                     upcoming += money[0, k, 0]
-                if attempt == 0 and wallet[i] - payment < upcoming:
+                if attempt == 1 and wallet[i] - payment < upcoming:
                     strategy = REDUCE_INSTALLMENT  # keeping the installment would strain the wallet
                     continue
                 break
-            for k in range(rows):
-                with_prepay += money[2, k, 0]
             saved = without - with_prepay
             if saved - prepay_fee <= 0:
                 continue
