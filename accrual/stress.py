@@ -98,6 +98,8 @@ def stress(
         raise ValueError(f"months must be in [1, 600], not {months!r}")
     if method == "monte_carlo" and paths < 1:
         raise ValueError(f"paths must be >= 1, not {paths!r}")
+    if batch_loans < 1:
+        raise ValueError(f"batch_loans must be >= 1, not {batch_loans!r}")
     if not 2 <= charge_off_after <= simulate.MAX_STATES:
         raise ValueError(f"charge_off_after must be in [2, {simulate.MAX_STATES}], not {charge_off_after!r}")
     frame = as_polars(book, "book")
@@ -138,9 +140,8 @@ def stress(
 
 class _Batch(NamedTuple):
     loans: int
-    arrays: tuple[
-        np.ndarray, ...
-    ]  # offsets, due, principal, interest, fee, first, keep_day, segment, penalty
+    # offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding
+    arrays: tuple[np.ndarray, ...]
     keys: np.ndarray  # per-loan RNG key (the loan id)
 
 

@@ -10,22 +10,12 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
-import pytest
 
-from bench.peers import EOD_DAY, eod_book, numpy_day_inputs
+from bench.peers import EOD_DAY, numpy_day_inputs
 from bench.registry import COMPARISONS
 
 accrue = COMPARISONS["accrue"]["accrual"]
 PEERS = COMPARISONS["accrue"]["peers"]
-
-
-@pytest.fixture(
-    scope="module",
-    params=[10_000, pytest.param(1_000_000, marks=pytest.mark.slow)],
-    ids=["10k", "1M"],
-)
-def serviced(request):
-    return eod_book(request.param)
 
 
 def test_one_day(benchmark, serviced):

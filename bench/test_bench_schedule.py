@@ -14,15 +14,6 @@ PEERS = COMPARISONS["schedule"]["peers"]
 numpy_schedule = PEERS["numpy"]
 
 
-@pytest.fixture(
-    scope="module",
-    params=[10_000, pytest.param(1_000_000, marks=pytest.mark.slow)],
-    ids=["10k", "1M"],
-)
-def book(request):
-    return ac.generate(request.param, seed=1)
-
-
 def test_schedule(benchmark, book):
     benchmark.pedantic(COMPARISONS["schedule"]["accrual"], args=(book,), rounds=5, warmup_rounds=1)
 

@@ -4,22 +4,11 @@ The NumPy Monte Carlo peer and the ratio are in `bench/peers.py --only stress`. 
 runs each once with --benchmark-disable, as a smoke test.
 """
 
-import pytest
-
 import accrual as ac
 from accrual.stress import SCENARIOS
 from bench.peers import numpy_stress, stress_inputs
 
 BASELINE = SCENARIOS.head(1)
-
-
-@pytest.fixture(
-    scope="module",
-    params=[10_000, pytest.param(1_000_000, marks=pytest.mark.slow)],
-    ids=["10k", "1M"],
-)
-def book(request):
-    return ac.generate(request.param, seed=1)
 
 
 def test_monte_carlo_100_paths(benchmark, book):

@@ -121,30 +121,13 @@ def term_weight(
 
 @jit
 def opening_period(
-    method,
-    disbursed_on,
-    first_due,
-    irregular_first,
-    keep_day,
-    periods,
-    basis,
-    day_count,
-    days_per_year,
-    free_end,
-):
+    method, disbursed_on, first_due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
+):  # fmt: skip
     """(due date, weight, installments left) of a fresh loan's first period: a bullet's is its whole term."""
     if method == BULLET:
         due, weight = term_weight(
-            disbursed_on,
-            first_due,
-            irregular_first,
-            keep_day,
-            periods,
-            basis,
-            day_count,
-            days_per_year,
-            free_end,
-        )
+            disbursed_on, first_due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
+        )  # fmt: skip
         return due, weight, 1
     weight = period_weight(
         disbursed_on, first_due, not irregular_first, basis, day_count, days_per_year, free_end
@@ -345,17 +328,16 @@ def opening_schedule(
     first interest or -1) of a fresh loan: a bullet has one installment carrying the whole term's
     interest, rounded once. Scalars in, so a call costs no reference counts."""
     days_per_year = year_days(day_count)
-    periods, due, irregular_first, keep_day = first_period(term, term_unit, disbursed_on, first_due_on)
+    periods, first_due, irregular_first, keep_day = first_period(term, term_unit, disbursed_on, first_due_on)
     fixed = fixed_amount(method, principal, annual_num, periods, multiple, mode)
+    due, weight, count = opening_period(
+        method, disbursed_on, first_due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
+    )  # fmt: skip
     first_interest = -1
     if method == BULLET:
-        due, weight = term_weight(
-            disbursed_on, due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
-        )
         den, ratio = interest_denominator(annual_num, days_per_year)
         first_interest = period_interest(principal, annual_num, weight, den, ratio, mode)
-        periods = 1
-    return np.int64(periods), np.int64(due), np.int64(keep_day), not irregular_first, fixed, first_interest
+    return np.int64(count), np.int64(due), np.int64(keep_day), not irregular_first, fixed, first_interest
 
 
 @inline_jit
