@@ -27,6 +27,7 @@ from accrual.schema import (
     book_state,
     date_of,
     day_number,
+    payday_due_dates,
     positions,
     prepare_loans,
     servicing_terms,
@@ -202,10 +203,10 @@ def align_to_payday(loans: Any, payday: Any, *, lag: int = 1, min_days: int = 15
     `payday` (day of month, 1–31; a column name or one value for all) plus `lag` gives the due
     day, clipped to each month's end (a payday on the 31st follows the month's last day). The
     first due date is the first such day (unclipped, so that later ones keep it) at least
-    `min_days` after disbursement; its period is
-    irregular and accrues by the day, like any `first_due_on`. Day-term loans are returned as
-    they are. Returns `loans` with `first_due_on` set (before disbursement: re-dating a loan
-    already serviced is not supported).
+    `min_days` after disbursement; its period is irregular and accrues by the day, like any
+    `first_due_on`. Day-term loans are returned as they are. Returns `loans` with `first_due_on`
+    set (before disbursement: re-dating a loan already serviced is not supported). The `payday`
+    loan parameter does the same inside every verb (lag 1, 15 days).
 
     >>> import datetime as dt, polars as pl, accrual as ac
     >>> loans = pl.DataFrame({"loan_id": [1, 2], "disbursed_on": [dt.date(2024, 1, 25), dt.date(2024, 1, 3)]})
@@ -222,19 +223,8 @@ def align_to_payday(loans: Any, payday: Any, *, lag: int = 1, min_days: int = 15
     if bad.any():
         shown = frame["loan_id"].filter(bad).head(10).to_list() if "loan_id" in frame.columns else []
         raise ValidationError(f"column 'payday': must be a day of month in [1, 31] — loan_id(s) {shown}")
-    due_day = np.minimum(days.to_numpy() + lag, 31)
-    disbursed = frame["disbursed_on"].cast(pl.Date).to_numpy().astype("datetime64[D]")
-    month = disbursed.astype("datetime64[M]")
-    chosen = np.full(frame.height, np.datetime64("NaT"), dtype="datetime64[D]")
-    # the first due date is on the due day itself (later ones keep its day of month, clipped), so
-    # a 31st skips short months; one of the next four months always has it
-    for ahead in range(4):
-        start = (month + ahead).astype("datetime64[D]")
-        length = ((month + ahead + 1).astype("datetime64[D]") - start).astype(np.int64)
-        candidate = start + (due_day - 1)
-        fits = due_day <= length
-        take = np.isnat(chosen) & fits & ((candidate - disbursed).astype(np.int64) >= min_days)
-        chosen[take] = candidate[take]
+    disbursed = frame["disbursed_on"].cast(pl.Date).to_physical().cast(pl.Int64).to_numpy()
+    chosen = payday_due_dates(disbursed, days.to_numpy(), lag, min_days)
     by_month = frame["term_unit"].cast(pl.String) != "day" if "term_unit" in frame.columns else True
-    aligned = pl.Series("first_due_on", chosen).cast(pl.Date)
+    aligned = pl.Series("first_due_on", chosen).cast(pl.Int32).cast(pl.Date)
     return frame.with_columns(first_due_on=pl.when(by_month).then(aligned).otherwise(None))

@@ -13,6 +13,7 @@ A loans table has one row per loan. Every loan parameter may be a column (per lo
 | `method` | `Method` | equal_installment | repayment method |
 | `term_unit` | `TermUnit` | month | `day` means one payment `term` days after disbursement |
 | `first_due_on` | date | one month after disbursement | first due date; its day of month is kept |
+| `payday` | int 1–31 | none | monthly loans without `first_due_on` fall due the day after payday (the first due date at least 15 days out; that period accrues by the day) |
 | `day_count` | `DayCount` | ACT/360 | days in a period and in a year |
 | `interest_basis` | `InterestBasis` | daily | by the day, or annual/12 per month |
 | `rounding` | `Rounding` | half_up | rounding of every posted amount |
@@ -74,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "interest_free_days": 0,
 }
 REQUIRED = ("principal", "term", "disbursed_on")
-LOAN_PARAMETERS = frozenset({*REQUIRED, *DEFAULTS, "annual_rate", "daily_rate", "first_due_on"})
+LOAN_PARAMETERS = frozenset({*REQUIRED, *DEFAULTS, "annual_rate", "daily_rate", "first_due_on", "payday"})
 # Accepted everywhere so a product preset can be splatted into any verb; used by servicing.
 SERVICING_PARAMETERS = frozenset(
     {
@@ -384,6 +385,11 @@ def prepare_loans(
     disbursed, disbursed_null = _days(get("disbursed_on"), "disbursed_on")
     checks.add(disbursed_null, "disbursed_on", "required value is missing")
     first_due_col = _parameter(frame, "first_due_on", defaults)
+    payday_col = _parameter(frame, "payday", defaults)
+    if payday_col is not None:  # due dates follow payday unless a first_due_on is given
+        first_due_col = _payday_first_due(
+            frame, payday_col, first_due_col, disbursed, codes["term_unit"], checks
+        )
     if first_due_col is None:
         first_due = np.full(n, NO_DATE, dtype=np.int32)
     else:
@@ -458,6 +464,41 @@ def day_number(value: dt.date | str, name: str) -> int:
 
 def date_of(day: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(day))
+
+
+PAYDAY_LAG = 1  # installments fall due the day after payday
+PAYDAY_MIN_DAYS = 15  # a payday-aligned first period lasts at least this long
+
+
+def payday_due_dates(disbursed: np.ndarray, payday: np.ndarray, lag: int, min_days: int) -> np.ndarray:
+    """First due dates (days since epoch) on day `payday + lag` of a month (at most the 31st), the
+    first such day at least `min_days` after disbursement. The day itself, never clipped, so that
+    later due dates keep it (a 31st skips short months: one of the next four months has it)."""
+    due_day = np.minimum(payday + lag, 31)
+    start_day = disbursed.astype("datetime64[D]")
+    month = start_day.astype("datetime64[M]")
+    chosen = np.full(disbursed.shape[0], NO_DATE, dtype=np.int64)
+    for ahead in range(4):
+        first = (month + ahead).astype("datetime64[D]")
+        length = ((month + ahead + 1).astype("datetime64[D]") - first).astype(np.int64)
+        candidate = (first + (due_day - 1)).astype(np.int64)
+        take = (chosen == NO_DATE) & (due_day <= length) & (candidate - disbursed >= min_days)
+        chosen[take] = candidate[take]
+    return chosen
+
+
+def _payday_first_due(
+    frame: pl.DataFrame, payday: pl.Series, first_due: pl.Series | None, disbursed: np.ndarray,
+    term_unit: np.ndarray, checks: Checks,
+) -> pl.Series:  # fmt: skip
+    """`first_due_on` with payday-aligned dates filled in for monthly loans that give none."""
+    days = _whole(payday.fill_null(1), "payday", checks, 1, 31)
+    aligned = payday_due_dates(disbursed.astype(np.int64), days, PAYDAY_LAG, PAYDAY_MIN_DAYS)
+    wanted = ~_nulls(payday) & (term_unit != TermUnit.DAY)
+    given = np.zeros(frame.height, bool) if first_due is None else ~_nulls(first_due)
+    dates = pl.Series("first_due_on", np.where(wanted, aligned, NO_DATE)).cast(pl.Int32)
+    dates = dates.set(pl.Series(~wanted), None).cast(pl.Date)
+    return dates if first_due is None else first_due.cast(pl.Date).zip_with(pl.Series(given), dates)
 
 
 def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -53,3 +53,27 @@ def test_bad_paydays_are_named():
         ac.align_to_payday(loans, "payday")
     with pytest.raises(ValueError, match="lag"):
         ac.align_to_payday(loans, 5, lag=-1)
+
+
+def test_payday_is_a_loan_parameter_of_every_verb():
+    loans = ac.generate(500, seed=7)
+    aligned = ac.align_to_payday(loans, 10)
+    assert ac.schedule(loans, payday=10).equals(ac.schedule(aligned))
+    assert ac.apr(loans, payday=10).equals(ac.apr(aligned))
+    paydays = loans.with_columns(payday=pl.when(pl.col("loan_id") % 2 == 0).then(10).otherwise(None))
+    plan = ac.schedule(paydays)
+    halves = ac.schedule(
+        pl.concat(
+            [aligned.filter(pl.col("loan_id") % 2 == 0), loans.filter(pl.col("loan_id") % 2 == 1)],
+            how="diagonal_relaxed",
+        )
+    )
+    assert plan.sort("loan_id", "period").equals(halves.sort("loan_id", "period"))  # null payday: not aligned
+    given = loans.head(1).with_columns(first_due_on=pl.col("disbursed_on") + dt.timedelta(days=20))
+    assert ac.schedule(given, payday=10).equals(ac.schedule(given))  # an explicit first_due_on wins
+    book = ac.accrue(loans, dt.date(2026, 7, 31), payday=10).book
+    assert book.filter(pl.col("term_unit") == "month")[
+        "next_due_on"
+    ].drop_nulls().dt.day().unique().to_list() == [11]
+    with pytest.raises(ac.ValidationError, match=r"column 'payday'.*\[1, 31\]"):
+        ac.schedule(loans, payday=40)
