@@ -62,7 +62,8 @@ def smart_prepay(
 ) -> Any:
     """Partial prepayments to make on `as_of` from idle wallet balances.
 
-    `book` is a book (or fresh loans) accrued through a day before `as_of`; `wallets` has
+    `book` is a book accrued through a day before `as_of`, or a loans table (whose installments due
+    before `as_of` count as paid on schedule); `wallets` has
     `loan_id, balance`. For each active loan with nothing due, a wallet, and its next
     installment after `as_of`, the payment settles the interest accrued to the day and prepays
     the most principal (`amount`) the wallet affords while keeping `buffer`, with the loan's

@@ -9,6 +9,7 @@ from numba import prange
 
 from ._config import parallel_jit
 from .amortize import (
+    BULLET,
     REDUCE_INSTALLMENT,
     REDUCE_TERM,
     accrued_interest,
@@ -17,6 +18,7 @@ from .amortize import (
     installment_fee,
     interest_denominator,
     opening_period,
+    period_weight,
     prepay_split,
     reamortised,
     write_periods,
@@ -42,7 +44,7 @@ def fill_smart_prepay(
     interest without it less that with it (both from `write_periods`), so EOD realises exactly
     this saving. reduce_term is picked while what the wallet keeps covers the next `cover`
     installments, else reduce_installment. Only `eligible` loans (active, nothing due) whose next
-    installment falls due after `as_of` get one.
+    installment falls due after `as_of` get one; a fresh loan counts as paid on schedule before it.
     """
     n = principal.shape[0]
     for c in prange((n + CHUNK - 1) // CHUNK):
@@ -67,25 +69,34 @@ def fill_smart_prepay(
             if fresh[i]:
                 balance = principal[i]
                 fixed = fixed_amount(method[i], balance, annual_num[i], periods, multiple[i], mode)
-                due, period_weight, left = opening_period(
-                    method[i],
-                    disbursed,
-                    first_due,
-                    irregular_first,
-                    keep_day,
-                    periods,
-                    basis[i],
-                    dc,
-                    ydays,
-                    free_end,
-                )
+                due, length_weight, left = opening_period(
+                    method[i], disbursed, first_due, irregular_first, keep_day, periods, basis[i], dc, ydays, free_end
+                )  # fmt: skip
                 start = since = disbursed
                 prepaid = False
+                if as_of > due and method[i] != BULLET:
+                    # a loans table not yet serviced: installments due before as_of count as paid on
+                    # schedule, and the state is the one EOD leaves after paying them on time
+                    rows = write_periods(
+                        0, left, 1, 0, balance, start, due, keep_day, not irregular_first, method[i], fixed,
+                        installment_fee(principal[i], fee_num[i], mode), -1, False, False, annual_num[i], mode,
+                        basis[i], dc, free_end, 0, 0, REDUCE_TERM, multiple[i], ids, numbers, dues, money,
+                    )  # fmt: skip
+                    k = 0
+                    while k < rows and dues[k] < as_of:
+                        k += 1
+                    if k == rows:
+                        continue  # repaid on schedule before as_of
+                    balance = money[4, k - 1, 0]
+                    start = since = np.int64(dues[k - 1])
+                    due = np.int64(dues[k])
+                    left = rows - k
+                    length_weight = period_weight(start, due, True, basis[i], dc, ydays, free_end)
             else:
                 balance = outstanding[i]
                 fixed = installment[i]
                 due = np.int64(next_due_on[i])
-                period_weight = weight[i]
+                length_weight = weight[i]
                 left = installments_left[i]
                 start = np.int64(period_start[i])
                 since = np.int64(accruing_since[i])
@@ -99,7 +110,7 @@ def fill_smart_prepay(
             before = day_count_days(accrual_start, since, dc)
             today = day_count_days(accrual_start, as_of, dc)
             settled = accrued_interest(
-                balance, annual_num[i], period_weight, today - before, length, ydays, den, ratio, mode
+                balance, annual_num[i], length_weight, today - before, length, ydays, den, ratio, mode
             )
             x, prepay_fee = prepay_split(wallet[i] - buffer - settled, balance, prepay_fee_num[i], mode)
             if x < max(min_amount, 1):
@@ -123,7 +134,7 @@ def fill_smart_prepay(
                 rows = 0
                 if owed > 0:
                     first = accrued_interest(
-                        owed, annual_num[i], period_weight, elapsed, length, ydays, den, ratio, mode
+                        owed, annual_num[i], length_weight, elapsed, length, ydays, den, ratio, mode
                     )
                     rows = write_periods(
                         0, left, 1, 0, owed, start, due, keep_day, True, method[i], plan_fixed, fee, first,

@@ -140,3 +140,16 @@ def test_validation():
         BOOK, pl.DataFrame({"loan_id": [1, 99], "balance": [9000.0, 1.0]}), DAY, errors="reject"
     )
     assert got["loan_id"].to_list() == [1] and rejects["loan_id"].to_list() == [99]
+
+
+def test_a_loans_table_counts_as_paid_on_schedule_before_as_of():
+    """Recommendations on fresh loans months after disbursement equal those on the book EOD
+    leaves when every installment before as_of was paid on its due date."""
+    loans = ac.generate(400, seed=9)
+    day = dt.date(2026, 9, 15)
+    wallets = pl.DataFrame({"loan_id": loans["loan_id"], "balance": [3000.0] * loans.height})
+    fresh = ac.smart_prepay(loans, wallets, day, buffer=100)
+    book = ac.accrue(loans, day - dt.timedelta(days=1), _on_time(loans, day - dt.timedelta(days=1))).book
+    serviced = ac.smart_prepay(book, wallets, day, buffer=100)
+    assert fresh.height > 100
+    assert fresh.equals(serviced)
