@@ -5,10 +5,11 @@ times 1, 2, … periods (or one payment at time t). With v = 1/(1 + r), the net 
 
     f(v) = Σ_k payment_k · v^k − net
 
-is increasing and convex in v > 0 when every payment is >= 0, so its root is unique, and Newton's
-method started at v = 1 (r = 0, where f >= 0 because borrowers repay at least the principal)
-walks down to it monotonically: no bracketing, no divergence, no guess to tune. Zero-rate loans
-stop at once (f(1) = 0); fee-only loans are ordinary cash flows.
+is increasing and convex in v > 0 when every payment is >= 0, so its root is unique, and a
+Newton step from v = 1 (r = 0, where f >= 0 because borrowers repay at least the principal)
+never overshoots it: no bracketing, no guess to tune. Halley steps (which use f'' too) get there
+in two or three evaluations. Zero-rate loans stop at once (f(1) = 0); fee-only loans are
+ordinary cash flows.
 """
 
 import math
@@ -33,9 +34,8 @@ CAP_TOLERANCE = 1e-9  # a rate within float noise of the cap is at the cap, not 
 def present_value(payments, count, v):
     """(f, f', f'') of f(v) = Σ payments[k] · v^(k+1), for k < count.
 
-    Powers are carried explicitly rather than by Horner's rule: the three sums are independent
-    chains, so the loop runs at the speed of one multiply per flow instead of a dependent
-    multiply-add chain (the terms are all positive, so the order loses nothing).
+    Powers are carried explicitly rather than by Horner's rule, so one pass gives all three
+    sums (the terms are all positive, so the order of summation loses nothing).
     """
     value = 0.0
     slope = 0.0

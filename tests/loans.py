@@ -72,3 +72,21 @@ def to_frame(rows: list[dict]) -> pl.DataFrame:
 def as_tuples(frame: pl.DataFrame) -> list[tuple]:
     return list(frame.select("loan_id", "period", "due_on", "payment", "principal", "interest", "fee",
                              "balance").iter_rows())  # fmt: skip
+
+
+GOLDEN_DECIMALS = ("principal", "installment_multiple", "annual_rate", "daily_rate", "installment_fee_rate",
+                   "upfront_fee_rate")  # fmt: skip
+
+
+def golden_loans(loan: dict) -> pl.DataFrame:
+    """A one-loan table from a golden case's `loan` (dates ISO; money and rates as strings, read as
+    Decimal so they go in exactly as published)."""
+    row: dict = {"loan_id": 1}
+    for key, value in loan.items():
+        if key in ("disbursed_on", "first_due_on"):
+            row[key] = dt.date.fromisoformat(value)
+        elif key in GOLDEN_DECIMALS:
+            row[key] = Decimal(value)
+        else:
+            row[key] = value
+    return pl.DataFrame([row])

@@ -18,27 +18,15 @@ from hypothesis import strategies as st
 import accrual as ac
 from bench.registry import COMPARISONS
 from tests import reference
-from tests.loans import random_loans, to_frame
+from tests.loans import golden_loans, random_loans, to_frame
 
 APR = COMPARISONS["apr"]
 CASES = json.loads((Path(__file__).parent / "golden" / "apr.json").read_text())["cases"]
 
 
-def _loans(loan: dict) -> pl.DataFrame:
-    row: dict = {"loan_id": 1}
-    for key, value in loan.items():
-        if key in ("disbursed_on", "first_due_on"):
-            row[key] = dt.date.fromisoformat(value)
-        elif isinstance(value, str) and key not in ("method", "term_unit", "interest_basis", "day_count"):
-            row[key] = Decimal(value)
-        else:
-            row[key] = value
-    return pl.DataFrame([row])
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_golden(case):
-    got = APR["accrual"](_loans(case["loan"])).row(0, named=True)
+    got = APR["accrual"](golden_loans(case["loan"])).row(0, named=True)
     expect = case["expect"]
     tolerance = float(expect["tolerance"])
     assert got["irr_annual"] == pytest.approx(float(expect["irr_annual"]), abs=tolerance)

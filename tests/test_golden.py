@@ -5,31 +5,17 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 import accrual as ac
+from tests.loans import golden_loans
 
 CASES = json.loads((Path(__file__).parent / "golden" / "schedules.json").read_text())["cases"]
 
 
-def _loans(loan: dict) -> pl.DataFrame:
-    row: dict = {"loan_id": 1}
-    for key, value in loan.items():
-        if key in ("disbursed_on", "first_due_on"):
-            row[key] = dt.date.fromisoformat(value)
-        elif key in ("principal", "installment_multiple"):
-            row[key] = Decimal(value)
-        elif key in ("annual_rate", "daily_rate", "installment_fee_rate"):
-            row[key] = Decimal(value)  # Decimal rates in, exactly as published
-        else:
-            row[key] = value
-    return pl.DataFrame([row])
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_golden(case):
-    got = ac.schedule(_loans(case["loan"]))
+    got = ac.schedule(golden_loans(case["loan"]))
     expect = case["expect"]
     rows = got.rows(named=True)
     if isinstance(expect.get("rows"), list):
