@@ -11,11 +11,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.kernels.amortize import RATE_SCALE
+from accrual.kernels.validate import MAX_FEN, fen_from_decimal, fen_from_float, scaled_rates
 
 MONEY = pa.decimal128(18, 2)
 MONEY_DTYPE = pl.Decimal(18, 2)
-MAX_FEN = 10**16 - 1  # Decimal(18, 2) holds 16 digits before the point
 
 
 def new_money(rows: int) -> np.ndarray:
@@ -36,23 +35,26 @@ def fen_to_money(fen: np.ndarray) -> pa.Array:
     return money_array(buffer)
 
 
-def _half_up_div(values: np.ndarray, divisor: int) -> np.ndarray:
-    """values / divisor rounded half away from zero, exactly, in int64."""
-    magnitude = np.abs(values)
-    q, r = np.divmod(magnitude, divisor)
-    q += 2 * r >= divisor
-    return np.where(values < 0, -q, q)
+def readonly(values: np.ndarray) -> np.ndarray:
+    """A read-only view: kernels see one array type whether or not the input was copied (Numba
+    compiles read-only and writable arrays separately)."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan.
 
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
-    tie it was written as; then half-up. Nulls become 0 (the caller checks them separately).
-    `overflow` flags values that do not fit Decimal(18, 2).
+    tie it was written as; then half-up. Decimals of more than two places round half-up. Nulls
+    become 0 (the caller checks them separately). `overflow` flags values that do not fit
+    Decimal(18, 2).
     """
     dtype = series.dtype
     n = series.len()
+    fen = np.empty(n, dtype=np.int64)
+    overflow = np.empty(n, dtype=np.bool_)
     if isinstance(dtype, pl.Decimal):
         arrow = series.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
@@ -60,24 +62,20 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         if not pa.types.is_decimal128(arrow.type):  # decimal256 and friends: same values, 128 bits
             arrow = arrow.cast(pa.decimal128(38, dtype.scale or 0))
         words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + n))
-        low = words[2 * arrow.offset :: 2]
-        high = words[2 * arrow.offset + 1 :: 2]
-        overflow = high != (low >> 63)
-        scale = dtype.scale or 0
-        fen = low * 10 ** (2 - scale) if scale <= 2 else _half_up_div(low, 10 ** (scale - 2))
+        places = (dtype.scale or 0) - 2
+        # beyond 18 more places every amount that fits 64 bits rounds to 0 fen
+        multiplier, divisor = (10 ** max(-places, 0), 10**places) if places <= 18 else (0, 1)
+        fen_from_decimal(readonly(words), arrow.offset, multiplier, max(divisor, 1), fen, overflow)
     elif dtype.is_float():
-        cents = np.round(series.fill_null(0).to_numpy().astype(np.float64) * 100.0, 6)
-        overflow = ~(np.abs(cents) <= MAX_FEN)  # also flags NaN and infinities
-        cents = np.where(overflow, 0.0, cents)
-        fen = (np.sign(cents) * np.floor(np.abs(cents) + 0.5)).astype(np.int64)
+        values = series.fill_null(0) if series.null_count() else series
+        fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), fen, overflow)
     elif dtype.is_integer():
         yuan = series.fill_null(0).to_numpy().astype(np.int64)
         overflow = np.abs(yuan) > MAX_FEN // 100
         fen = np.where(overflow, 0, yuan) * 100
     else:
         raise TypeError(f"money column {series.name!r} must be Decimal, float or integer, not {dtype}")
-    fen = np.where(overflow, 0, fen)
-    return np.ascontiguousarray(fen, dtype=np.int64), overflow | (np.abs(fen) > MAX_FEN)
+    return fen, overflow
 
 
 def to_rate(series: pl.Series) -> np.ndarray:
@@ -86,7 +84,6 @@ def to_rate(series: pl.Series) -> np.ndarray:
         series = series.cast(pl.Float64)
     if series.null_count():
         series = series.fill_null(0.0)
-    scaled = series.to_numpy() * RATE_SCALE
-    np.rint(scaled, out=scaled)
-    scaled[~(np.abs(scaled) <= 2.0**62)] = -1  # NaN, infinities and absurd magnitudes → rejected
-    return scaled.astype(np.int64)
+    scaled = np.empty(series.len(), dtype=np.int64)
+    scaled_rates(readonly(series.to_numpy()), scaled)
+    return scaled

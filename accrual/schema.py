@@ -33,8 +33,9 @@ principal remaining after the installment.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -52,9 +53,11 @@ from accrual.conventions import (
     TermUnit,
     normalise,
 )
+from accrual.kernels import validate
 from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
-from accrual.money import to_fen, to_rate
+from accrual.kernels.validate import MAX_DAILY_NUM, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
+from accrual.money import readonly, to_fen, to_rate
 
 ENUMS: dict[str, type[Convention]] = {
     "method": Method,
@@ -84,8 +87,6 @@ SERVICING_PARAMETERS = frozenset(
         "allocation", "prepay", "prepay_fee_rate", "prepay_keeps_fees",
     }
 )  # fmt: skip
-MAX_TERM = {TermUnit.MONTH: 600, TermUnit.DAY: 18_300}  # 50 years: keeps exact accrual denominators in int64
-MAX_DAILY_RATE = 0.01  # SPEC.md section 8: a daily rate of 1% or more is absurd
 MAX_REPORTED_IDS = 10
 EPOCH = dt.date(1970, 1, 1)
 
@@ -100,6 +101,34 @@ SCHEDULE_COLUMNS = (
     "balance",
 )
 REJECT_SCHEMA = {"loan_id": None, "column": pl.String, "rule": pl.String, "value": pl.String}
+
+# The loan rules, bit by bit as `accrual.kernels.validate.check_loans` flags them: (column, rule).
+# "rate" is the rate column the loans give (annual_rate, or daily_rate when only that is given).
+LOAN_RULES = (
+    ("loan_id", "required value is missing"),
+    ("loan_id", "duplicate loan_id"),
+    *((name, f"unknown {name} (expected one of: {', '.join(m.canonical for m in enum)})")
+      for name, enum in ENUMS.items()),
+    ("principal", "required value is missing"),
+    ("principal", "not a finite amount that fits Decimal(18, 2)"),
+    ("principal", "must be > 0"),
+    ("annual_rate", "required value is missing (or daily_rate)"),
+    ("daily_rate", "disagrees with annual_rate (daily = annual / year days)"),
+    ("rate", "must be >= 0"),
+    ("rate", "absurd: daily rate >= 1%"),
+    ("term", "required value is missing"),
+    ("term", "must be a whole number"),
+    ("term", "must be >= 1"),
+    ("term", f"too long (at most {MAX_TERM_MONTHS} months or {MAX_TERM_DAYS} days)"),
+    ("disbursed_on", "required value is missing"),
+    ("first_due_on", "must be after disbursed_on"),
+    ("first_due_on", "only for term_unit 'month'"),
+    ("installment_multiple", "must be >= 0"),
+    ("installment_fee_rate", "must be in [0, 1)"),
+    ("upfront_fee_rate", "must be in [0, 1)"),
+    ("interest_free_days", "must be a whole number >= 0"),
+)  # fmt: skip
+assert len(LOAN_RULES) == validate.RULES
 
 
 class ValidationError(ValueError):
@@ -222,10 +251,17 @@ class Checks:
 
 
 def _nulls(column: pl.Series) -> np.ndarray:
-    """Null mask of a column; free when it has none (the count is Arrow metadata)."""
+    """Null mask of a column (read-only); free when it has none (the count is Arrow metadata)."""
     if column.null_count() == 0:
-        return np.zeros(column.len(), dtype=bool)
+        return _no_nulls(column.len())
     return column.is_null().to_numpy()
+
+
+@functools.lru_cache(maxsize=4)
+def _no_nulls(n: int) -> np.ndarray:
+    """One shared read-only all-false mask per length: allocating and faulting in a fresh one
+    per column cost more than every check on it."""
+    return readonly(np.zeros(n, dtype=bool))
 
 
 def increasing_ids(ids: pl.Series) -> np.ndarray | None:
@@ -299,8 +335,10 @@ def _codes(column: pl.Series, enum: type[Convention]) -> np.ndarray:
     if isinstance(column.dtype, pl.Enum):  # map the few categories, then index by physical code
         categories = column.dtype.categories.to_list()
         lookup = np.array([_lookup(aliases, c) for c in categories] + [-1], dtype=np.int8)
-        physical = column.to_physical().fill_null(len(categories)).to_numpy()
-        return lookup[physical]
+        physical = column.to_physical()
+        if physical.null_count():
+            physical = physical.fill_null(len(categories))
+        return np.take(lookup, physical.to_numpy())
     if column.dtype.is_integer():  # already codes
         values = column.fill_null(-1).to_numpy().astype(np.int64)
         return np.where(np.isin(values, [int(m) for m in enum]), values, -1).astype(np.int8)
@@ -352,69 +390,63 @@ def prepare_loans(
         return column
 
     ids = frame["loan_id"]
-    checks.add(_nulls(ids), "loan_id", "required value is missing")
-    checks.add(_duplicated(ids), "loan_id", "duplicate loan_id")
-
-    # Enums first: other rules depend on them.
-    codes = {}
-    for name, enum in ENUMS.items():
-        codes[name], column = _enum_codes(frame, name, defaults)
-        choices = ", ".join(m.canonical for m in enum)
-        checks.add(codes[name] < 0, name, f"unknown {name} (expected one of: {choices})", column)
+    codes: dict[str, np.ndarray] = {}
+    enum_values: dict[str, pl.Series | None] = {}
+    for name in ENUMS:
+        codes[name], enum_values[name] = _enum_codes(frame, name, defaults)
 
     principal_col = get("principal")
-    principal_null = _nulls(principal_col)
-    checks.add(principal_null, "principal", "required value is missing")
-    principal, overflow = _money(principal_col)
-    checks.add(overflow, "principal", "not a finite amount that fits Decimal(18, 2)")
-    checks.add(~overflow & ~principal_null & (principal <= 0), "principal", "must be > 0")
-
-    annual_num = _annual_rate(frame, defaults, codes["day_count"], checks)
-
+    principal, principal_overflow = _money(principal_col)
+    rate = _rate_columns(frame, defaults)
     term_col = get("term")
     if not (term_col.dtype.is_integer() or term_col.dtype.is_float()):
         raise ValidationError(f"column 'term' must be an integer, not {term_col.dtype}")
-    checks.add(_nulls(term_col), "term", "required value is missing")
     term_f = term_col.cast(pl.Float64).fill_null(1).to_numpy()
-    checks.add(term_f != np.floor(term_f), "term", "must be a whole number")
-    term = np.clip(np.nan_to_num(term_f, nan=0), -1, 10**6).astype(np.int64)
-    checks.add(term < 1, "term", "must be >= 1", term_col)
-    max_term = np.where(codes["term_unit"] == TermUnit.DAY, MAX_TERM[TermUnit.DAY], MAX_TERM[TermUnit.MONTH])
-    checks.add(term > max_term, "term", "too long (at most 600 months or 18300 days)", term_col)
-
     disbursed, disbursed_null = _days(get("disbursed_on"), "disbursed_on")
-    checks.add(disbursed_null, "disbursed_on", "required value is missing")
     first_due_col = _parameter(frame, "first_due_on", defaults)
     payday_col = _parameter(frame, "payday", defaults)
+    payday_checks = Checks(frame)
     if payday_col is not None:  # due dates follow payday unless a first_due_on is given
         first_due_col = _payday_first_due(
-            frame, payday_col, first_due_col, disbursed, codes["term_unit"], checks
+            frame, payday_col, first_due_col, disbursed, codes["term_unit"], payday_checks
         )
-    if first_due_col is None:
-        first_due = np.full(n, NO_DATE, dtype=np.int32)
-    else:
+    first_due = np.full(n, NO_DATE, dtype=np.int32)
+    if first_due_col is not None:
         first_due, _ = _days(first_due_col, "first_due_on")
-        given = first_due != NO_DATE
-        checks.add(
-            given & ~disbursed_null & (first_due <= disbursed),
-            "first_due_on",
-            "must be after disbursed_on",
-        )
-        checks.add(
-            given & (codes["term_unit"] == TermUnit.DAY),
-            "first_due_on",
-            "only for term_unit 'month'",
-        )
-
     multiple, multiple_overflow = _money(get("installment_multiple"))
-    checks.add(multiple_overflow | (multiple < 0), "installment_multiple", "must be >= 0")
     fee_num = to_rate(get("installment_fee_rate"))
-    checks.add((fee_num < 0) | (fee_num >= RATE_SCALE), "installment_fee_rate", "must be in [0, 1)")
     upfront_num = to_rate(get("upfront_fee_rate"))
-    checks.add((upfront_num < 0) | (upfront_num >= RATE_SCALE), "upfront_fee_rate", "must be in [0, 1)")
     free_col = get("interest_free_days")
-    free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
-    checks.add(free_days < 0, "interest_free_days", "must be a whole number >= 0", free_col)
+    free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy(writable=True)
+
+    annual_num = np.empty(n, dtype=np.int64)
+    term = np.empty(n, dtype=np.int64)
+    multiple_fen = np.empty(n, dtype=np.int64)
+    flags = np.empty(n, dtype=np.uint32)
+    check_loans(
+        *(readonly(a) for a in (
+            _nulls(ids), *codes.values(), principal, principal_overflow, _nulls(principal_col), *rate.scaled,
+            term_f, _nulls(term_col), disbursed, disbursed_null, first_due, multiple, multiple_overflow,
+            fee_num, upfront_num, free_days,
+        )),
+        annual_num, term, multiple_fen, flags,
+    )  # fmt: skip
+    duplicated = _duplicated(ids)
+    if flags.any() or duplicated.any() or payday_checks.found:  # name what broke, in rule order
+        rate_col = rate.annual_col if rate.annual_col is not None else rate.daily_col
+        assert rate_col is not None
+        values = {**enum_values, "term": term_col, "interest_free_days": free_col, "daily_rate": rate.daily_col}
+        for bit, (column, rule) in enumerate(LOAN_RULES):
+            if bit == validate.ID_DUPLICATE:
+                checks.add(duplicated, column, rule)
+                continue
+            if bit == validate.FIRST_DUE_NOT_AFTER:  # payday's own rule, checked where its dates are made
+                checks.found.extend(payday_checks.found)
+            mask = (flags & (1 << bit)) != 0
+            if column == "rate":
+                checks.add(mask, rate_col.name, rule, rate_col)
+            else:
+                checks.add(mask, column, rule, values.get(column))
 
     extra: dict[str, np.ndarray] = {}
     if servicing is not None:
@@ -427,7 +459,8 @@ def prepare_loans(
     keep = ~rejected
 
     def ok(values: np.ndarray, dtype: Any) -> np.ndarray:
-        return np.ascontiguousarray(values[keep] if rejected.any() else values, dtype=dtype)
+        # writable and contiguous whatever the input was, so each kernel compiles for one array type
+        return np.require(values[keep] if rejected.any() else values, dtype, ("C", "W"))
 
     return LoanArrays(
         loan_id=ids.filter(pl.Series(keep)) if rejected.any() else ids,
@@ -441,7 +474,7 @@ def prepare_loans(
         day_count=ok(codes["day_count"], np.int8),
         interest_basis=ok(codes["interest_basis"], np.int8),
         rounding=ok(codes["rounding"], np.int8),
-        installment_multiple=ok(np.maximum(multiple, 1), np.int64),
+        installment_multiple=ok(multiple_fen, np.int64),
         installment_fee_num=ok(fee_num, np.int64),
         upfront_fee_num=ok(upfront_num, np.int64),
         interest_free_days=ok(free_days, np.int64),
@@ -508,10 +541,17 @@ def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         raise ValidationError(str(exc)) from None
 
 
-def _annual_rate(
-    frame: pl.DataFrame, defaults: dict[str, Any], day_count: np.ndarray, checks: Checks
-) -> np.ndarray:
-    """The annual rate (× RATE_SCALE) of each loan, from `annual_rate` or `daily_rate`."""
+class RateColumns(NamedTuple):
+    """The two ways a loan states its rate: the columns (or keywords) and, for `check_loans`, each
+    scaled by RATE_SCALE beside whether the loan gives it."""
+
+    annual_col: pl.Series | None
+    daily_col: pl.Series | None
+    scaled: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # annual, has_annual, daily, has_daily
+
+
+def _rate_columns(frame: pl.DataFrame, defaults: dict[str, Any]) -> RateColumns:
+    """`annual_rate` and `daily_rate` (columns or keywords) for `check_loans` to choose from."""
     annual_col = _parameter(frame, "annual_rate", defaults)
     daily_col = _parameter(frame, "daily_rate", defaults)
     if annual_col is None and daily_col is None:
@@ -520,26 +560,13 @@ def _annual_rate(
     for column in (annual_col, daily_col):
         if column is not None and not (column.dtype.is_numeric() or isinstance(column.dtype, pl.Decimal)):
             raise ValidationError(f"column {column.name!r} must be numeric, not {column.dtype}")
-    has_annual = np.zeros(n, bool) if annual_col is None else ~_nulls(annual_col)
-    has_daily = np.zeros(n, bool) if daily_col is None else ~_nulls(daily_col)
-    annual = np.zeros(n, np.int64) if annual_col is None else to_rate(annual_col)
-    daily = np.zeros(n, np.int64) if daily_col is None else to_rate(daily_col)
-    year_days = np.where(day_count == DayCount.ACT_365, 365, 360)
-    from_daily = daily * year_days
-    checks.add(~has_annual & ~has_daily, "annual_rate", "required value is missing (or daily_rate)")
-    checks.add(
-        has_annual & has_daily & (annual != from_daily),
-        "daily_rate",
-        "disagrees with annual_rate (daily = annual / year days)",
-        daily_col,
-    )
-    rate = np.where(has_annual, annual, from_daily)
-    rate_col = annual_col if annual_col is not None else daily_col
-    assert rate_col is not None
-    checks.add(rate < 0, rate_col.name, "must be >= 0", rate_col)
-    too_high = rate >= np.rint(MAX_DAILY_RATE * RATE_SCALE) * year_days
-    checks.add(too_high, rate_col.name, "absurd: daily rate >= 1%", rate_col)
-    return np.maximum(rate, 0)
+
+    def scaled(column: pl.Series | None) -> tuple[np.ndarray, np.ndarray]:
+        if column is None:
+            return np.zeros(n, np.int64), np.zeros(n, np.bool_)
+        return to_rate(column), ~_nulls(column)
+
+    return RateColumns(annual_col, daily_col, (*scaled(annual_col), *scaled(daily_col)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,7 +684,7 @@ def servicing_terms(
     if rate_col is not None:
         given = ~_nulls(rate_col)
         daily = to_rate(rate_col)
-        checks.add(given & ((daily < 0) | (daily >= MAX_DAILY_RATE * RATE_SCALE)), "penalty_rate",
+        checks.add(given & ((daily < 0) | (daily >= MAX_DAILY_NUM)), "penalty_rate",
                    "must be a daily rate in [0, 1%)", rate_col)  # fmt: skip
         penalty = np.where(given, np.maximum(daily, 0) * 2 * year_days, penalty)
     out["penalty_num"] = penalty
@@ -689,7 +716,8 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     through_col = frame["accrued_through"] if "accrued_through" in frame.columns else None
     if through_col is None or through_col.dtype == pl.Null:
         return {"fresh": np.ones(n, dtype=np.bool_)}
-    through, fresh = _days(through_col, "accrued_through")
+    through, nulls = _days(through_col, "accrued_through")
+    fresh = nulls.copy()  # the kernels take it: writable, as for a fresh table
     out: dict[str, np.ndarray] = {"fresh": fresh, "accrued_through": through}
     missing = [c for c in (*STATE_MONEY, *STATE_DATES, *STATE_COUNTS, "status") if c not in frame.columns]
     if missing and not fresh.all():
