@@ -435,7 +435,12 @@ def prepare_loans(
     if flags.any() or duplicated.any() or payday_checks.found:  # name what broke, in rule order
         rate_col = rate.annual_col if rate.annual_col is not None else rate.daily_col
         assert rate_col is not None
-        values = {**enum_values, "term": term_col, "interest_free_days": free_col, "daily_rate": rate.daily_col}
+        values = {
+            **enum_values,
+            "term": term_col,
+            "interest_free_days": free_col,
+            "daily_rate": rate.daily_col,
+        }
         for bit, (column, rule) in enumerate(LOAN_RULES):
             if bit == validate.ID_DUPLICATE:
                 checks.add(duplicated, column, rule)

@@ -68,7 +68,7 @@ def fen_from_float(values, out_fen, out_overflow):
         overflow = not (abs(cents) <= MAX_FEN)
         fen = 0
         if not overflow:
-            fen = int(math.floor(abs(cents) + 0.5))
+            fen = math.floor(abs(cents) + 0.5)
             if cents < 0:
                 fen = -fen
         out_fen[i] = fen
