@@ -20,7 +20,7 @@ _COMMON = {"cache": CACHE, "fastmath": False, "nogil": True, "error_model": "num
 
 
 def jit(fn):
-    """Compile a scalar helper (inlined into the kernels that call it)."""
+    """Compile a scalar helper (inlined into the kernels that call it), or a serial kernel."""
     return njit(**_COMMON)(fn)
 
 
