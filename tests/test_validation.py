@@ -27,6 +27,20 @@ BAD = [
     ({"disbursed_on": None}, "disbursed_on", "required value is missing"),
     ({"installment_fee_rate": -0.1}, "installment_fee_rate", "must be in [0, 1)"),
     ({"interest_free_days": -3}, "interest_free_days", "must be a whole number >= 0"),
+    ({"term_unit": "fortnight"}, "term_unit", "unknown term_unit"),
+    ({"interest_basis": "hourly"}, "interest_basis", "unknown interest_basis"),
+    ({"rounding": "up"}, "rounding", "unknown rounding"),
+    ({"principal": 1e15}, "principal", "not a finite amount"),
+    ({"annual_rate": None}, "annual_rate", "required value is missing (or daily_rate)"),
+    ({"term": None}, "term", "required value is missing"),
+    ({"term": 2.5}, "term", "must be a whole number"),
+    (
+        {"term_unit": "day", "term": 30, "first_due_on": dt.date(2024, 2, 1)},
+        "first_due_on",
+        "only for term_unit",
+    ),
+    ({"installment_multiple": -1.0}, "installment_multiple", "must be >= 0"),
+    ({"upfront_fee_rate": 1.0}, "upfront_fee_rate", "must be in [0, 1)"),
 ]
 
 
@@ -60,6 +74,14 @@ def test_duplicates_reject_every_copy_and_nothing_is_dropped():
     accepted = set(out["loan_id"])
     assert accepted == {"L1", "L2"} and accepted.isdisjoint(rejects["loan_id"])
     assert accepted | set(rejects["loan_id"]) == set(loans["loan_id"])
+
+
+def test_a_loan_without_id_is_rejected_not_dropped():
+    out, rejects = ac.schedule(_book({}, {"loan_id": None}), errors="reject")
+    assert set(out["loan_id"]) == {"L0"}
+    assert rejects.select("loan_id", "column", "rule").rows() == [
+        (None, "loan_id", "required value is missing")
+    ]
 
 
 def test_many_offenders_are_capped_at_ten_in_the_message():

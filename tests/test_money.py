@@ -1,0 +1,61 @@
+"""Money and rates at the table boundary (`accrual.money`, kernels in `accrual.kernels.validate`),
+against exact Decimal arithmetic on whole columns of random values."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accrual.money import to_fen, to_rate
+
+FEN = Decimal("0.01")
+MAX_FEN = 10**16 - 1  # what Decimal(18, 2) holds
+
+# Floats written with up to three decimals, below 10 million yuan: their ties (1.005) must round
+# half-up as written, although the float itself is a hair below or above.
+thousandths = st.lists(st.integers(-(10**10), 10**10), min_size=1, max_size=200)
+
+
+@given(thousandths)
+def test_float_money_rounds_half_up_as_written(values):
+    floats = [k / 1000 for k in values]
+    fen, overflow = to_fen(pl.Series(floats, dtype=pl.Float64))
+    want = [int((Decimal(k) / 1000).quantize(FEN, rounding=ROUND_HALF_UP) * 100) for k in values]
+    assert fen.tolist() == want and not overflow.any()
+
+
+@given(st.lists(st.integers(-(10**21), 10**21), min_size=1, max_size=200), st.sampled_from([0, 1, 2, 3, 5]))
+def test_decimal_money_of_any_scale(units, scale):
+    exact = [Decimal(u).scaleb(-scale) for u in units]
+    fen, overflow = to_fen(pl.Series(exact, dtype=pl.Decimal(38, scale)))
+    rounded = [int(x.quantize(FEN, rounding=ROUND_HALF_UP) * 100) for x in exact]
+    too_big = [abs(r) > MAX_FEN for r in rounded]
+    assert overflow.tolist() == too_big  # flagged, so validation rejects them
+    assert [f for f, big in zip(fen.tolist(), too_big, strict=True) if not big] == [
+        r for r, big in zip(rounded, too_big, strict=True) if not big
+    ]
+
+
+def test_decimal_money_from_a_sliced_column():
+    column = pl.Series([Decimal("1.005"), Decimal("2.004"), Decimal("-3.005")], dtype=pl.Decimal(18, 3))
+    fen, _ = to_fen(column.slice(1))  # an offset into the Arrow buffer
+    assert fen.tolist() == [200, -301]
+
+
+def test_bad_floats_overflow_to_zero():
+    fen, overflow = to_fen(pl.Series([float("nan"), float("inf"), -1e15, 1e13, None]))
+    assert overflow.tolist() == [True, True, True, False, False]
+    assert fen.tolist() == [0, 0, 0, 10**15, 0]
+
+
+@given(st.lists(st.integers(-(10**8), 10**8), min_size=1, max_size=200))
+def test_rates_scale_exactly(hundred_millionths):
+    scaled = to_rate(pl.Series([k / 10**8 for k in hundred_millionths]))
+    assert scaled.tolist() == [k * 10**4 for k in hundred_millionths]  # RATE_SCALE = 10**12
+
+
+def test_unusable_rates_become_minus_one():
+    scaled = to_rate(pl.Series([float("nan"), float("inf"), 1e300, None], dtype=pl.Float64))
+    assert np.array_equal(scaled, [-1, -1, -1, 0])  # nulls are the caller's to check
