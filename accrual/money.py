@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from accrual.kernels.validate import MAX_FEN, fen_from_decimal, fen_from_float, scaled_rates
 
@@ -47,7 +48,8 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan.
 
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
-    tie it was written as; then half-up. Decimals of more than two places round half-up. Nulls
+    tie it was written as; then half-up. Decimals of more than two places round half-up (in
+    128 bits, so a Decimal(38, 18) amount is fine). Nulls
     become 0 (the caller checks them separately). `overflow` flags values that do not fit
     Decimal(18, 2).
     """
@@ -59,13 +61,14 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         arrow = series.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
-        if not pa.types.is_decimal128(arrow.type):  # decimal256 and friends: same values, 128 bits
-            arrow = arrow.cast(pa.decimal128(38, dtype.scale or 0))
+        scale = dtype.scale or 0
+        if scale > 2:  # round to the fen in Arrow's 128 bits: Decimal(38, 18) amounts overflow 64 unscaled
+            arrow = pc.round(arrow, ndigits=2, round_mode="half_towards_infinity")  # half away from zero
+            scale = 2
+        if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
+            arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
         words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + n))
-        places = (dtype.scale or 0) - 2
-        # beyond 18 more places every amount that fits 64 bits rounds to 0 fen
-        multiplier, divisor = (10 ** max(-places, 0), 10**places) if places <= 18 else (0, 1)
-        fen_from_decimal(readonly(words), arrow.offset, multiplier, max(divisor, 1), fen, overflow)
+        fen_from_decimal(readonly(words), arrow.offset, 10 ** (2 - scale), fen, overflow)
     elif dtype.is_float():
         values = series.fill_null(0) if series.null_count() else series
         fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), fen, overflow)

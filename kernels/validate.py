@@ -39,26 +39,18 @@ TERM_CLIP = 10**6
 
 
 @jit
-def fen_from_decimal(words, offset, multiplier, divisor, out_fen, out_overflow):
-    """Integer fen from Decimal128 values (two int64 words each, little-endian) from value
-    `offset` on: unscaled × `multiplier` (scale < 2) or ÷ `divisor` half-up (scale > 2). Values
-    that do not fit Decimal(18, 2) are flagged and become 0."""
+def fen_from_decimal(words, offset, multiplier, out_fen, out_overflow):
+    """Integer fen from Decimal128 values of scale 2 or less (two int64 words each,
+    little-endian) from value `offset` on: the unscaled value × `multiplier` (100 for scale 0).
+    Values that do not fit Decimal(18, 2) are flagged and become 0."""
     for i in range(out_fen.shape[0]):
         low = words[2 * (offset + i)]
         high = words[2 * (offset + i) + 1]
-        overflow = high != (low >> 63)
-        if divisor == 1:
-            fen = low * multiplier
-        else:
-            magnitude = -low if low < 0 else low
-            q = magnitude // divisor
-            if 2 * (magnitude - q * divisor) >= divisor:
-                q += 1
-            fen = -q if low < 0 else q
-        if overflow:
-            fen = 0
+        limit = MAX_FEN // multiplier
+        overflow = high != (low >> 63) or low > limit or low < -limit
+        fen = 0 if overflow else low * multiplier
         out_fen[i] = fen
-        out_overflow[i] = overflow or abs(fen) > MAX_FEN
+        out_overflow[i] = overflow
 
 
 @jit

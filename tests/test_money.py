@@ -1,7 +1,7 @@
 """Money and rates at the table boundary (`accrual.money`, kernels in `accrual.kernels.validate`),
 against exact Decimal arithmetic on whole columns of random values."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import polars as pl
@@ -26,16 +26,24 @@ def test_float_money_rounds_half_up_as_written(values):
     assert fen.tolist() == want and not overflow.any()
 
 
-@given(st.lists(st.integers(-(10**21), 10**21), min_size=1, max_size=200), st.sampled_from([0, 1, 2, 3, 5]))
+@given(
+    st.lists(st.integers(-(10**30), 10**30), min_size=1, max_size=200),
+    st.sampled_from([0, 1, 2, 3, 5, 18]),  # 18: as Spark and many databases store money
+)
 def test_decimal_money_of_any_scale(units, scale):
     exact = [Decimal(u).scaleb(-scale) for u in units]
     fen, overflow = to_fen(pl.Series(exact, dtype=pl.Decimal(38, scale)))
-    rounded = [int(x.quantize(FEN, rounding=ROUND_HALF_UP) * 100) for x in exact]
+    with localcontext(prec=60):  # 38 digits need more than the default 28
+        rounded = [int(x.quantize(FEN, rounding=ROUND_HALF_UP) * 100) for x in exact]
     too_big = [abs(r) > MAX_FEN for r in rounded]
     assert overflow.tolist() == too_big  # flagged, so validation rejects them
-    assert [f for f, big in zip(fen.tolist(), too_big, strict=True) if not big] == [
-        r for r, big in zip(rounded, too_big, strict=True) if not big
-    ]
+    assert fen.tolist() == [0 if big else r for r, big in zip(rounded, too_big, strict=True)]
+
+
+def test_decimal_money_at_scale_18_is_not_an_overflow():
+    column = pl.Series([Decimal("100000.005"), Decimal("-1.005")], dtype=pl.Decimal(38, 18))
+    fen, overflow = to_fen(column)
+    assert fen.tolist() == [10_000_001, -101] and not overflow.any()
 
 
 def test_decimal_money_from_a_sliced_column():
