@@ -1,4 +1,4 @@
-"""Casting and checking loan columns in one parallel pass each (the table boundary's hot path).
+"""Casting and checking loan columns, one pass each (the table boundary's hot path).
 
 The API turns each input column into a plain array (a zero-copy view where Arrow allows) and
 these kernels do the element-wise work: money to integer fen, rates to scaled integers, and
@@ -60,14 +60,14 @@ def fen_from_float(values, out_fen, out_overflow):
     do not fit Decimal(18, 2) are flagged and become 0."""
     for i in range(values.shape[0]):
         cents = np.rint(values[i] * 100.0 * 1e6) / 1e6  # as numpy's round(x, 6)
-        overflow = not (abs(cents) <= MAX_FEN)
         fen = 0
-        if not overflow:
+        if abs(cents) <= MAX_FEN:  # false for NaN too
             fen = math.floor(abs(cents) + 0.5)
-            if cents < 0:
-                fen = -fen
-        out_fen[i] = fen
-        out_overflow[i] = overflow or abs(fen) > MAX_FEN
+        overflow = not (abs(cents) <= MAX_FEN) or fen > MAX_FEN
+        if overflow:
+            fen = 0
+        out_fen[i] = -fen if cents < 0 else fen
+        out_overflow[i] = overflow
 
 
 @jit
