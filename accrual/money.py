@@ -49,15 +49,18 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
     tie it was written as; then half-up. Decimals of more than two places round half-up (in
-    128 bits, so a Decimal(38, 18) amount is fine). Nulls
-    become 0 (the caller checks them separately). `overflow` flags values that do not fit
-    Decimal(18, 2).
+    128 bits, so a Decimal(38, 18) amount is fine). Nulls become 0 (the caller checks them
+    separately). `overflow` flags values that do not fit Decimal(18, 2); they become 0 too.
     """
     dtype = series.dtype
     n = series.len()
     fen = np.empty(n, dtype=np.int64)
     overflow = np.empty(n, dtype=np.bool_)
-    if isinstance(dtype, pl.Decimal):
+    if dtype.is_integer():
+        yuan = series.fill_null(0).to_numpy().astype(np.int64)
+        np.greater(np.abs(yuan), MAX_FEN // 100, out=overflow)
+        np.multiply(np.where(overflow, 0, yuan), 100, out=fen)
+    elif isinstance(dtype, pl.Decimal):
         arrow = series.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
@@ -72,10 +75,6 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     elif dtype.is_float():
         values = series.fill_null(0) if series.null_count() else series
         fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), fen, overflow)
-    elif dtype.is_integer():
-        yuan = series.fill_null(0).to_numpy().astype(np.int64)
-        overflow = np.abs(yuan) > MAX_FEN // 100
-        fen = np.where(overflow, 0, yuan) * 100
     else:
         raise TypeError(f"money column {series.name!r} must be Decimal, float or integer, not {dtype}")
     return fen, overflow

@@ -35,7 +35,8 @@ TERM_CLIP = 10**6
     RATE_DISAGREES, RATE_NEGATIVE, RATE_ABSURD, TERM_MISSING, TERM_NOT_WHOLE, TERM_BELOW_ONE, TERM_TOO_LONG,
     DISBURSED_MISSING, FIRST_DUE_NOT_AFTER, FIRST_DUE_DAY_TERM, MULTIPLE_NEGATIVE, FEE_RANGE, UPFRONT_RANGE,
     FREE_DAYS_NEGATIVE,
-) = range(RULES := 25)  # fmt: skip
+) = range(25)  # fmt: skip
+RULES = FREE_DAYS_NEGATIVE + 1
 
 
 @jit
@@ -43,10 +44,10 @@ def fen_from_decimal(words, offset, multiplier, out_fen, out_overflow):
     """Integer fen from Decimal128 values of scale 2 or less (two int64 words each,
     little-endian) from value `offset` on: the unscaled value × `multiplier` (100 for scale 0).
     Values that do not fit Decimal(18, 2) are flagged and become 0."""
+    limit = MAX_FEN // multiplier
     for i in range(out_fen.shape[0]):
         low = words[2 * (offset + i)]
         high = words[2 * (offset + i) + 1]
-        limit = MAX_FEN // multiplier
         overflow = high != (low >> 63) or low > limit or low < -limit
         fen = 0 if overflow else low * multiplier
         out_fen[i] = fen
