@@ -197,7 +197,7 @@ def service_loan(
     disbursed = np.int64(terms[j, Term.DISBURSED_ON])
     free_end = disbursed + terms[j, Term.FREE_DAYS]
     fee = installment_fee(terms[j, Term.PRINCIPAL], terms[j, Term.FEE_NUM], mode)
-    periods, first_due, irregular_first, keep_day = first_period(
+    periods, first_due, irregular_first, keep_day, _ = first_period(
         terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
     )
     count = 0
@@ -501,7 +501,7 @@ def due_date_index(day, position, term, term_unit, method, disbursed_on, first_d
     out = np.full(day.shape[0], -1, dtype=np.int64)
     for r in prange(day.shape[0]):
         i = position[r]
-        periods, due, _, keep_day = first_period(
+        periods, due, _, keep_day, _ = first_period(
             term[i], term_unit[i], np.int64(disbursed_on[i]), first_due_on[i]
         )
         for k in range(periods):

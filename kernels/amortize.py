@@ -14,7 +14,16 @@ import numpy as np
 from numba import prange
 
 from ._config import inline_jit, jit, parallel_jit
-from .dates import NO_DATE, civil_from_days, clipped_day, month_cursor, month_date, month_index, next_month
+from .dates import (
+    NO_DATE,
+    civil_from_days,
+    clipped_day,
+    cursor_after,
+    month_cursor,
+    month_date,
+    month_index,
+    next_month,
+)
 from .daycount import day_count_days, year_days
 from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
 
@@ -72,19 +81,24 @@ def fixed_amount(method, principal, annual_num, periods, multiple, mode):
 
 @jit
 def first_period(term, term_unit, disbursed_on, first_due_on):
-    """(periods, first due date, irregular first period?, day of month kept by later due dates).
+    """(periods, first due date, irregular first period?, day of month kept by later due dates,
+    month cursor of the month after the first due date).
 
     Due dates keep the day of month of `first_due_on` when given, else of disbursement, clipped
-    to each month's end. A day-term loan has one period of `term` days, counted by the day.
+    to each month's end. A day-term loan has one period of `term` days, counted by the day (its
+    cursor is never walked). The cursor is returned so that writing the schedule need not
+    convert the first due date back to a civil date.
     """
     if term_unit == DAY:
-        return 1, disbursed_on + term, True, 0
+        return 1, disbursed_on + term, True, 0, (0, 1, 0)
     y, m, d = civil_from_days(disbursed_on)
-    one_month_on = month_date(y * 12 + m, d)
+    year, month, month_first = month_cursor(y * 12 + m)  # the month after disbursement
+    one_month_on = clipped_day(year, month, month_first, d)
     if first_due_on == NO_DATE:
-        return term, one_month_on, False, d
+        return term, one_month_on, False, d, next_month(year, month, month_first)
     first_due = np.int64(first_due_on)
-    return term, first_due, first_due != one_month_on, civil_from_days(first_due)[2]
+    y, m, d = civil_from_days(first_due)
+    return term, first_due, first_due != one_month_on, d, month_cursor(y * 12 + m)
 
 
 @jit
@@ -246,7 +260,7 @@ def put_money(out, row, fen):
 
 @inline_jit
 def write_periods(
-    row, count, number, loan, balance, start, due, keep_day, regular_first, method, fixed, fee,
+    row, count, number, loan, balance, start, due, cursor, keep_day, regular_first, method, fixed, fee,
     first_interest, prepaid, keeps_fees, annual_num, mode, basis, day_count, free_end,
     surplus, prepay_fee_num, strategy, multiple, out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
@@ -254,7 +268,8 @@ def write_periods(
     from rows `row` on. Returns the number of rows written.
 
     The first falls due on `due`, after a period from `start`, and is regular unless
-    `regular_first` is false; later ones fall due monthly on `keep_day`. A non-negative
+    `regular_first` is false; later ones fall due monthly on `keep_day`, from the month of
+    `cursor` (`month_cursor` of the month after `due`) on. A non-negative
     `first_interest` replaces the first period's computed interest (a bullet's whole term, or
     what the EOD engine will have accrued). A `prepaid` loan ends, as EOD billing does, with
     the installment that repays its principal (`reduce_term` shortens the term), carrying the
@@ -264,18 +279,13 @@ def write_periods(
     less a `prepay_fee_num` fee, re-amortising by `strategy` (a projection of smart repayment).
 
     `out_money` is (5, rows, 2) — payment, principal, interest, fee, balance — or (7, rows, 2)
-    with the principal prepaid and its fee; each row of it an Arrow Decimal128 column.
+    with the principal prepaid and its fee; each row of it an Arrow Decimal128 column. A
+    (1, rows, 2) `out_money` gets the payments only, and the other outputs nothing.
     """
     days_per_year = year_days(day_count)
     den, ratio = interest_denominator(annual_num, days_per_year)
-    out_payment, out_principal, out_interest, out_fee, out_balance = (
-        out_money[0],
-        out_money[1],
-        out_money[2],
-        out_money[3],
-        out_money[4],
-    )
-    year, month, month_first = month_cursor(month_index(due) + 1)
+    every_column = out_money.shape[0] > 1  # else payments only: all an IRR needs
+    year, month, month_first = cursor
     for k in range(count):
         if k > 0:
             due = clipped_day(year, month, month_first, keep_day)
@@ -302,17 +312,18 @@ def write_periods(
                 )
         if ends and keeps_fees:
             f = fee * (count - k)
-        out_loan_id[row + k] = loan
-        out_period[row + k] = number + k
-        out_due_on[row + k] = due
-        if out_money.shape[0] > 5:
-            put_money(out_money[5], row + k, swept)
-            put_money(out_money[6], row + k, swept_fee)
-        put_money(out_payment, row + k, p + interest + f + swept + swept_fee)
-        put_money(out_principal, row + k, p)
-        put_money(out_interest, row + k, interest)
-        put_money(out_fee, row + k, f)
-        put_money(out_balance, row + k, balance)
+        put_money(out_money[0], row + k, p + interest + f + swept + swept_fee)
+        if every_column:
+            out_loan_id[row + k] = loan
+            out_period[row + k] = number + k
+            out_due_on[row + k] = due
+            put_money(out_money[1], row + k, p)
+            put_money(out_money[2], row + k, interest)
+            put_money(out_money[3], row + k, f)
+            put_money(out_money[4], row + k, balance)
+            if out_money.shape[0] > 5:
+                put_money(out_money[5], row + k, swept)
+                put_money(out_money[6], row + k, swept_fee)
         if ends:
             return k + 1
         start = due
@@ -324,20 +335,30 @@ def opening_schedule(
     principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis, multiple, mode,
     free_end,
 ):  # fmt: skip
-    """(installments, first due date, day of month kept, first period regular?, fixed amount,
-    first interest or -1) of a fresh loan: a bullet has one installment carrying the whole term's
-    interest, rounded once. Scalars in, so a call costs no reference counts."""
+    """(installments, first due date, its month cursor, day of month kept, first period regular?,
+    fixed amount, first interest or -1) of a fresh loan: a bullet has one installment carrying the
+    whole term's interest, rounded once. Scalars in, so a call costs no reference counts."""
     days_per_year = year_days(day_count)
-    periods, first_due, irregular_first, keep_day = first_period(term, term_unit, disbursed_on, first_due_on)
+    periods, first_due, irregular_first, keep_day, cursor = first_period(
+        term, term_unit, disbursed_on, first_due_on
+    )
     fixed = fixed_amount(method, principal, annual_num, periods, multiple, mode)
     due, weight, count = opening_period(
         method, disbursed_on, first_due, irregular_first, keep_day, periods, basis, day_count, days_per_year, free_end
     )  # fmt: skip
     first_interest = -1
-    if method == BULLET:
+    if method == BULLET:  # one installment: its due date is the maturity, and no cursor is walked
         den, ratio = interest_denominator(annual_num, days_per_year)
         first_interest = period_interest(principal, annual_num, weight, den, ratio, mode)
-    return np.int64(count), np.int64(due), np.int64(keep_day), not irregular_first, fixed, first_interest
+    return (
+        np.int64(count),
+        np.int64(due),
+        cursor,
+        np.int64(keep_day),
+        not irregular_first,
+        fixed,
+        first_interest,
+    )
 
 
 @inline_jit
@@ -351,12 +372,12 @@ def loan_schedule(
     mode = rounding[i]
     start = np.int64(disbursed_on[i])
     free_end = start + free_days[i]
-    count, due, keep_day, regular, fixed, first_interest = opening_schedule(
+    count, due, cursor, keep_day, regular, fixed, first_interest = opening_schedule(
         principal[i], annual_num[i], term[i], term_unit[i], start, first_due_on[i], method[i], day_count[i],
         basis[i], multiple[i], mode, free_end,
     )  # fmt: skip
     return write_periods(
-        row, count, 1, loan_id[i], principal[i], start, due, keep_day, regular, method[i], fixed,
+        row, count, 1, loan_id[i], principal[i], start, due, cursor, keep_day, regular, method[i], fixed,
         installment_fee(principal[i], fee_num[i], mode), first_interest, False, keeps_fees, annual_num[i], mode,
         basis[i], day_count[i], free_end, surplus, prepay_fee_num, strategy, multiple[i],
         out_loan_id, out_period, out_due_on, out_money,
@@ -407,7 +428,7 @@ def fill_remaining(
         disbursed = np.int64(disbursed_on[i])
         free_end = disbursed + free_days[i]
         if fresh[i]:
-            count, due, keep_day, regular, fixed, first_interest = opening_schedule(
+            count, due, cursor, keep_day, regular, fixed, first_interest = opening_schedule(
                 principal[i], annual_num[i], term[i], term_unit[i], disbursed, first_due_on[i], method[i], dc,
                 basis[i], multiple[i], mode, free_end,
             )  # fmt: skip
@@ -416,12 +437,13 @@ def fill_remaining(
             start = disbursed
             prepaid = False
         else:
-            periods, _, _, kept = first_period(term[i], term_unit[i], disbursed, first_due_on[i])
+            periods, _, _, kept, _ = first_period(term[i], term_unit[i], disbursed, first_due_on[i])
             keep_day = np.int64(kept)
             count = np.int64(left)
             number = np.int64((1 if method[i] == BULLET else periods) - left + 1)
             balance = outstanding[i]
             due = np.int64(next_due_on[i])
+            cursor = cursor_after(due)
             start = np.int64(period_start[i])
             regular = True
             fixed = installment[i]
@@ -435,7 +457,7 @@ def fill_remaining(
             )
             prepaid = prepaid_on[i] != NO_DATE
         out_rows[i] = write_periods(
-            offsets[i], count, number, loan_id[i], balance, start, due, keep_day, regular, method[i], fixed,
+            offsets[i], count, number, loan_id[i], balance, start, due, cursor, keep_day, regular, method[i], fixed,
             installment_fee(principal[i], fee_num[i], mode), first_interest, prepaid, keeps_fees[i] != 0,
             annual_num[i], mode, basis[i], dc, free_end, surplus[i], prepay_fee_num[i], strategy[i], multiple[i],
             out_loan_id, out_period, out_due_on, out_money,

@@ -70,6 +70,12 @@ def next_month(year, month, first_day):
 
 
 @jit
+def cursor_after(days):
+    """The month cursor of the month after the one holding day `days`."""
+    return month_cursor(month_index(days) + 1)
+
+
+@jit
 def clipped_day(year, month, first_day, keep_day):
     """Day `keep_day` of the cursor's month, clipped to the month's end (Jan 31 → Feb 28/29)."""
     return first_day + min(keep_day, days_in_month(year, month)) - 1

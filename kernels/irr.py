@@ -23,7 +23,9 @@ from .daycount import year_days
 from .rounding import mul_div_round
 
 MAX_ITERATIONS = 100
-TOLERANCE = 1e-6  # Halley: the error left after a step s is about n²·s³ (n flows), far below 1e-12
+# Halley's error after a step s is about K·s³, with K of order n² for n flows (the derivatives of
+# a degree-n polynomial grow like n): stop once n²·s³ says the step just taken left < 1e-14 of v.
+TOLERANCE = 1e-14
 CHUNK = 1024  # loans per scratch buffer
 MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts (600 months)
 DAYS_PER_YEAR = 365  # a day-term loan's per-day IRR is annualised over a calendar year
@@ -82,7 +84,8 @@ def irr_per_period(payments, count, first_time, net):
         if step >= v:  # never jump to v <= 0 (r = infinity)
             step = 0.5 * v
         v -= step
-        if abs(step) <= TOLERANCE * v:
+        size = abs(step)
+        if count * count * size * size * size <= TOLERANCE * v:
             break
     return 1.0 / v - 1.0
 
@@ -105,7 +108,7 @@ def fill_cost(
         ids = np.empty(MAX_ROWS, dtype=np.int64)
         periods = np.empty(MAX_ROWS, dtype=np.int32)
         dues = np.empty(MAX_ROWS, dtype=np.int32)
-        money = np.empty((5, MAX_ROWS, 2), dtype=np.int64)  # only the payments are read
+        money = np.empty((1, MAX_ROWS, 2), dtype=np.int64)  # the payments only
         flows = np.empty(MAX_ROWS, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             # ids are not needed: the principal column fills the unused id slot

@@ -23,7 +23,7 @@ from .amortize import (
     reamortised,
     write_periods,
 )
-from .dates import NO_DATE
+from .dates import NO_DATE, cursor_after
 from .daycount import day_count_days, year_days
 
 CHUNK = 1024  # loans per scratch buffer
@@ -63,7 +63,7 @@ def fill_smart_prepay(
             ydays = year_days(dc)
             disbursed = np.int64(disbursed_on[i])
             free_end = disbursed + free_days[i]
-            periods, first_due, irregular_first, keep_day = first_period(
+            periods, first_due, irregular_first, keep_day, first_cursor = first_period(
                 term[i], term_unit[i], disbursed, first_due_on[i]
             )
             if fresh[i]:
@@ -78,7 +78,7 @@ def fill_smart_prepay(
                     # a loans table not yet serviced: installments due before as_of count as paid on
                     # schedule, and the state is the one EOD leaves after paying them on time
                     rows = write_periods(
-                        0, left, 1, 0, balance, start, due, keep_day, not irregular_first, method[i], fixed,
+                        0, left, 1, 0, balance, start, due, first_cursor, keep_day, not irregular_first, method[i], fixed,
                         installment_fee(principal[i], fee_num[i], mode), -1, False, False, annual_num[i], mode,
                         basis[i], dc, free_end, 0, 0, REDUCE_TERM, multiple[i], ids, numbers, dues, money,
                     )  # fmt: skip
@@ -103,6 +103,7 @@ def fill_smart_prepay(
                 prepaid = prepaid_on[i] != NO_DATE
             if balance == 0 or due == NO_DATE or left == 0 or as_of >= due:
                 continue
+            cursor = cursor_after(due)
             fee = installment_fee(principal[i], fee_num[i], mode)
             den, ratio = interest_denominator(annual_num[i], ydays)
             accrual_start = max(start, free_end)
@@ -137,7 +138,7 @@ def fill_smart_prepay(
                         owed, annual_num[i], length_weight, elapsed, length, ydays, den, ratio, mode
                     )
                     rows = write_periods(
-                        0, left, 1, 0, owed, start, due, keep_day, True, method[i], plan_fixed, fee, first,
+                        0, left, 1, 0, owed, start, due, cursor, keep_day, True, method[i], plan_fixed, fee, first,
                         plan_prepaid, keeps_fees[i] != 0, annual_num[i], mode, basis[i], dc, free_end, 0, 0,
                         REDUCE_TERM, multiple[i], ids, numbers, dues, money,
                     )  # fmt: skip
