@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -645,17 +646,45 @@ def _whole(column: pl.Series, name: str, checks: Checks, low: int, high: int) ->
     return np.where(bad, low, values).astype(np.int64)
 
 
-def _flag(column: pl.Series, name: str, checks: Checks) -> np.ndarray:
+def _flag(column: pl.Series, checks: Checks) -> np.ndarray:
+    name = column.name
     if column.dtype != pl.Boolean:
         raise ValidationError(f"column {name!r} must be true/false, not {column.dtype}")
     checks.add(_nulls(column), name, "required value is missing")
     return column.fill_null(False).to_numpy().astype(np.int64)
 
 
-def _fraction(column: pl.Series, name: str, checks: Checks, high: float = 1.0) -> np.ndarray:
+def _fraction(column: pl.Series, checks: Checks) -> np.ndarray:
     values = to_rate(column)
-    checks.add((values < 0) | (values >= high * RATE_SCALE), name, f"must be in [0, {high:g})", column)
+    checks.add((values < 0) | (values >= RATE_SCALE), column.name, "must be in [0, 1)", column)
     return np.maximum(values, 0)
+
+
+def _per_loan(
+    frame: pl.DataFrame,
+    name: str,
+    fills: dict[str, Any],
+    checks: Checks,
+    convert: Callable[[pl.Series, Checks], np.ndarray],
+) -> np.ndarray:
+    """`convert(column, checks)` of a parameter per loan. A keyword or default for the whole call
+    is converted once and repeated (a book rarely carries servicing columns, and six passes over
+    a column of one value cost more than the day's accrual); if it breaks a rule, every loan is
+    checked instead, so the rejects name each."""
+    if frame.height == 0 or (name in frame.columns and frame[name].dtype != pl.Null):
+        column = _parameter(frame, name, fills)
+        assert column is not None
+        return convert(column, checks)
+    first = frame.head(1)
+    one = Checks(first)
+    column = _parameter(first, name, fills)
+    assert column is not None
+    value = convert(column, one)
+    if one.found:
+        column = _parameter(frame, name, fills)
+        assert column is not None
+        return convert(column, checks)
+    return np.full(frame.height, value[0], dtype=value.dtype)
 
 
 def servicing_terms(
@@ -667,24 +696,26 @@ def servicing_terms(
     def get(name: str) -> pl.Series | None:
         return _parameter(frame, name, fills)
 
-    def required(name: str) -> pl.Series:
-        column = get(name)
-        assert column is not None
-        return column
+    def per_loan(name: str, convert: Callable[[pl.Series, Checks], np.ndarray]) -> np.ndarray:
+        return _per_loan(frame, name, fills, checks, convert)
+
+    def whole(low: int, high: int) -> Callable[[pl.Series, Checks], np.ndarray]:
+        return lambda column, found: _whole(column, column.name, found, low, high)
 
     out: dict[str, np.ndarray] = {}
     for name, enum in SERVICING_ENUMS.items():
         if name in frame.columns:
-            codes = _codes(required(name), enum)
+            column = get(name)
+            assert column is not None
+            codes = _codes(column, enum)
             choices = ", ".join(m.canonical for m in enum)
             checks.add(codes < 0, name, f"unknown {name} (expected one of: {choices})")
         else:
             codes = np.full(frame.height, int(enum.parse(fills[name])), dtype=np.int8)
         out[name] = codes.astype(np.int64)
     year_days = np.where(loan["day_count"] == DayCount.ACT_365, 365, 360).astype(np.int64)
-    multiplier = required("penalty_multiplier").cast(pl.Float64).fill_null(1.5).to_numpy()
-    checks.add(~(multiplier >= 0) | (multiplier > 100), "penalty_multiplier", "must be in [0, 100]")
-    penalty = np.rint(np.nan_to_num(multiplier) * 2 * loan["annual_num"]).astype(np.int64)
+    multiplier = per_loan("penalty_multiplier", _multiplier)
+    penalty = np.rint(multiplier * 2 * loan["annual_num"]).astype(np.int64)
     rate_col = get("penalty_rate")
     if rate_col is not None:
         given = ~_nulls(rate_col)
@@ -693,26 +724,36 @@ def servicing_terms(
                    "must be a daily rate in [0, 1%)", rate_col)  # fmt: skip
         penalty = np.where(given, np.maximum(daily, 0) * 2 * year_days, penalty)
     out["penalty_num"] = penalty
-    out["grace_days"] = _whole(required("grace_days"), "grace_days", checks, 0, 3650)
-    compound_after = _whole(required("compound_after_days"), "compound_after_days", checks, 0, 3650)
-    out["compound_after"] = np.where(_flag(required("compound"), "compound", checks) == 1, compound_after, -1)
-    out["late_fee_num"] = _fraction(required("late_fee_rate"), "late_fee_rate", checks)
-    out["late_fee_after"] = _whole(required("late_fee_after_days"), "late_fee_after_days", checks, 1, 3650)
-    out["non_accrual_after"] = _days_or_never(get("non_accrual_after_days"), "non_accrual_after_days", checks)
-    write_off = _days_or_never(get("write_off_after_days"), "write_off_after_days", checks)
+    out["grace_days"] = per_loan("grace_days", whole(0, 3650))
+    compound_after = per_loan("compound_after_days", whole(0, 3650))
+    out["compound_after"] = np.where(per_loan("compound", _flag) == 1, compound_after, -1)
+    out["late_fee_num"] = per_loan("late_fee_rate", _fraction)
+    out["late_fee_after"] = per_loan("late_fee_after_days", whole(1, 3650))
+    out["non_accrual_after"] = _days_or_never(frame, "non_accrual_after_days", fills, checks)
+    write_off = _days_or_never(frame, "write_off_after_days", fills, checks)
     out["write_off_after"] = np.where(write_off == NEVER, 0, write_off)
-    out["prepay_fee_num"] = _fraction(required("prepay_fee_rate"), "prepay_fee_rate", checks)
-    out["keeps_fees"] = _flag(required("prepay_keeps_fees"), "prepay_keeps_fees", checks)
+    out["prepay_fee_num"] = per_loan("prepay_fee_rate", _fraction)
+    out["keeps_fees"] = per_loan("prepay_keeps_fees", _flag)
     return out
 
 
-def _days_or_never(column: pl.Series | None, name: str, checks: Checks) -> np.ndarray:
-    """A day threshold (>= 1); null or absent means never."""
-    if column is None:
-        return np.full(checks.frame.height, NEVER, dtype=np.int64)
-    nulls = _nulls(column)
-    values = _whole(column.fill_null(1), name, checks, 1, 100_000)
-    return np.where(nulls, NEVER, values)
+def _multiplier(column: pl.Series, checks: Checks) -> np.ndarray:
+    """The penalty multiplier (of the contract daily rate), 0 where it breaks its rule."""
+    values = column.cast(pl.Float64).fill_null(1.5).to_numpy()
+    checks.add(~(values >= 0) | (values > 100), column.name, "must be in [0, 100]")
+    return np.nan_to_num(values)
+
+
+def _days_or_never(frame: pl.DataFrame, name: str, fills: dict[str, Any], checks: Checks) -> np.ndarray:
+    """A day threshold (>= 1) per loan; null or absent means never."""
+    if _parameter(frame.head(0), name, fills) is None:
+        return np.full(frame.height, NEVER, dtype=np.int64)
+
+    def convert(column: pl.Series, found: Checks) -> np.ndarray:
+        values = _whole(column.fill_null(1), name, found, 1, 100_000)
+        return np.where(_nulls(column), NEVER, values)
+
+    return _per_loan(frame, name, fills, checks, convert)
 
 
 def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks) -> dict[str, np.ndarray]:

@@ -133,3 +133,47 @@ def test_bad_servicing_parameters():
         ac.accrue(LOANS, AS_OF, postings="everything")
     with pytest.raises(TypeError, match="unknown parameter"):
         ac.accrue(LOANS, AS_OF, penalty_rat=0.001)
+
+
+# (parameter, a fine value, a bad value, the rule it breaks)
+SERVICING_CASES = [
+    ("penalty_multiplier", 2.0, -1.0, "must be in [0, 100]"),
+    ("grace_days", 2, -1, "must be a whole number in [0, 3650]"),
+    ("compound_after_days", 3, 1.5, "must be a whole number in [0, 3650]"),
+    ("late_fee_rate", 0.02, 1.5, "must be in [0, 1)"),
+    ("late_fee_after_days", 5, 0, "must be a whole number in [1, 3650]"),
+    ("non_accrual_after_days", 10, 0, "must be a whole number in [1, 100000]"),
+    ("write_off_after_days", 20, 0.5, "must be a whole number in [1, 100000]"),
+    ("prepay_fee_rate", 0.005, -0.1, "must be in [0, 1)"),
+]
+
+
+@pytest.mark.parametrize(("name", "fine", "bad", "rule"), SERVICING_CASES)
+def test_a_bad_servicing_keyword_rejects_every_loan_a_bad_column_only_its_own(name, fine, bad, rule):
+    # a keyword is checked once for the whole call: when it is bad, every loan is named
+    _, rejects = ac.accrue(LOANS, AS_OF, errors="reject", **{name: bad})
+    assert sorted(rejects["loan_id"].to_list()) == [1, 2, 3]
+    assert set(rejects["column"]) == {name} and set(rejects["rule"]) == {rule}
+    (result, rejects) = ac.accrue(
+        LOANS.with_columns(pl.Series(name, [fine, bad, fine], strict=False)), AS_OF, errors="reject"
+    )
+    assert rejects.select("loan_id", "column", "rule").rows() == [(2, name, rule)]
+    assert result.book["loan_id"].to_list() == [1, 3]
+
+
+@pytest.mark.parametrize(("name", "fine", "bad", "rule"), SERVICING_CASES)
+def test_a_servicing_keyword_is_the_same_as_that_column(name, fine, bad, rule):
+    # late payers, a loan left unpaid and a prepayment, with late fees on, so each parameter counts
+    paid = payments(
+        [
+            (1, 1, dt.date(2024, 2, 20), 200.0),
+            (2, 3, dt.date(2024, 2, 15), 500.0),
+            (3, 3, dt.date(2024, 3, 1), 50.0),
+        ]
+    )
+    base = {} if name == "late_fee_rate" else {"late_fee_rate": 0.01}
+    by_keyword = ac.accrue(LOANS, AS_OF, paid, **base, **{name: fine})
+    by_column = ac.accrue(LOANS.with_columns(pl.lit(fine).alias(name)), AS_OF, paid, **base)
+    assert by_keyword.book.equals(by_column.book.drop(name))
+    assert by_keyword.postings.equals(by_column.postings)
+    assert not by_keyword.postings.equals(ac.accrue(LOANS, AS_OF, paid, **base).postings)  # it mattered
