@@ -18,14 +18,15 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, parallel_jit
-from .amortize import BULLET, DAY, RATE_SCALE, REDUCE_TERM, growth_minus_one, loan_schedule
+from .amortize import BULLET, DAY, MONTHLY, RATE_SCALE, REDUCE_TERM, growth_minus_one, loan_schedule
 from .daycount import year_days
 from .rounding import mul_div_round
 
 MAX_ITERATIONS = 100
-# Halley's error after a step s is about K·s³, with K of order n² for n flows (the derivatives of
-# a degree-n polynomial grow like n): stop once n²·s³ says the step just taken left < 1e-14 of v.
-TOLERANCE = 1e-14
+# Halley's error after a step s is about K·s³, with K below n² for n flows (the derivatives of a
+# degree-n polynomial grow like n): stop once n²·s³ says the step just taken left < 1e-12 of v,
+# a thousandth of the 1e-9 that the IRR is checked to.
+TOLERANCE = 1e-12
 CHUNK = 1024  # loans per scratch buffer
 MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts (600 months)
 DAYS_PER_YEAR = 365  # a day-term loan's per-day IRR is annualised over a calendar year
@@ -56,24 +57,27 @@ def present_value(payments, count, v):
 
 
 @jit
-def irr_per_period(payments, count, first_time, net):
+def irr_per_period(payments, count, first_time, net, guess=0.0):
     """The rate r per period at which installments `payments[:count]` (fen, the first at
     `first_time` periods, then one a period) repay `net` fen received at time 0.
 
-    Halley steps (cubic convergence) from v = 1 reach float precision in two or three
-    evaluations; where a Halley step would be unsafe (far from the root) Newton's is taken.
+    Halley steps (cubic convergence) from v = 1 / (1 + guess) reach float precision in one to
+    three evaluations; where a Halley step would be unsafe (far from the root) Newton's is
+    taken. Any guess >= 0 converges: f is increasing and convex, so a step from left of the
+    root lands right of it, and v is kept <= 1 (the rate >= 0, as repaying at least what was
+    received implies; v = 1 is where "free money" is recognised).
 
     >>> import numpy as np
     >>> from accrual.kernels.irr import irr_per_period
     >>> flows = np.full(12, 107_200.0)  # 12,000.00 repaid at 1,072.00 a month
-    >>> round(irr_per_period(flows, 12, 1, 1_200_000), 8)
-    0.01086185
+    >>> round(irr_per_period(flows, 12, 1, 1_200_000), 8), round(irr_per_period(flows, 12, 1, 1_200_000, 0.5), 8)
+    (0.01086185, 0.01086185)
     """
     if net <= 0:  # an upfront fee that takes everything: the borrower gets nothing for something
         return math.inf
     if count == 1:  # one payment: closed form, (payment / net)^(1/t) − 1
         return math.expm1(math.log1p((payments[0] - net) / net) / first_time)
-    v = 1.0
+    v = 1.0 / (1.0 + guess)
     for _ in range(MAX_ITERATIONS):
         value, slope, curve = present_value(payments, count, v)
         if v == 1.0 and value <= net:  # repays no more than it received: free money
@@ -83,11 +87,21 @@ def irr_per_period(payments, count, first_time, net):
         step = newton / damping if damping > 0.5 else newton
         if step >= v:  # never jump to v <= 0 (r = infinity)
             step = 0.5 * v
-        v -= step
+        v = min(v - step, 1.0)
         size = abs(step)
         if count * count * size * size * size <= TOLERANCE * v:
             break
     return 1.0 / v - 1.0
+
+
+@jit
+def rate_guess(annual_num, basis, day_count, fee_num, upfront_num, count):
+    """A first guess at the monthly IRR of a loan of `count` monthly installments: the contract
+    rate per average month, plus fees spread as a flat charge is (2 / (n + 1) of their total:
+    the balance averages about (n + 1) / 2n of the principal)."""
+    annual = annual_num / RATE_SCALE
+    monthly = annual / 12 if basis == MONTHLY else annual * (365.0 / 12) / year_days(day_count)
+    return monthly + 2.0 * (fee_num * count + upfront_num) / (RATE_SCALE * (count + 1.0))
 
 
 @parallel_jit
@@ -122,7 +136,8 @@ def fill_cost(
             by_day = term_unit[i] == DAY
             first_time = term[i] if by_day or method[i] == BULLET else 1
             net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
-            rate = irr_per_period(flows, count, first_time, net)
+            guess = rate_guess(annual_num[i], basis[i], day_count[i], fee_num[i], upfront_num[i], count)
+            rate = irr_per_period(flows, count, first_time, net, guess)
             per_year = DAYS_PER_YEAR if by_day else 12
             annual = annual_num[i] / RATE_SCALE
             out_daily[i] = annual / year_days(day_count[i])

@@ -12,6 +12,7 @@ import numpy_financial as npf
 import polars as pl
 import pytest
 import pyxirr
+from accrual.kernels.irr import irr_per_period
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -203,3 +204,23 @@ def test_cost_is_never_negative_and_fees_only_raise_it(rows, extra_fee):
     assert (base["effective_annual"] >= base["irr_annual"] - 1e-12).all()  # compounding never lowers it
     dearer = ac.apr(loans.with_columns(pl.col("upfront_fee_rate") + extra_fee))
     assert (dearer["irr_annual"] > base["irr_annual"]).all()
+
+
+@given(
+    st.lists(st.integers(1, 10**9), min_size=2, max_size=120),
+    st.floats(0.05, 1.0),
+    st.floats(0.0, 10.0),
+)
+def test_the_solver_finds_the_same_rate_from_any_start(payments, received, guess):
+    # the kernel starts from a guess at the rate; the root is unique, so where it starts must not
+    # show in the answer (a guess above the rate starts left of the root in v = 1 / (1 + r))
+    flows = np.array(payments, dtype=np.float64)
+    net = max(1, int(received * flows.sum()))
+    from_zero = irr_per_period(flows, flows.shape[0], 1, net, 0.0)
+    assert irr_per_period(flows, flows.shape[0], 1, net, guess) == pytest.approx(
+        from_zero, rel=1e-9, abs=1e-12
+    )
+    pv = sum(p / (1 + from_zero) ** (k + 1) for k, p in enumerate(payments))
+    assert pv == pytest.approx(
+        net, rel=1e-9
+    )  # and it is the root: the flows' value at it is what was received
