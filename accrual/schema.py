@@ -337,6 +337,9 @@ def _codes(column: pl.Series, enum: type[Convention]) -> np.ndarray:
         categories = column.dtype.categories.to_list()
         lookup = np.array([_lookup(aliases, c) for c in categories] + [-1], dtype=np.int8)
         physical = column.to_physical()
+        identity = np.array_equal(lookup[:-1], np.arange(len(categories)))
+        if identity and physical.dtype == pl.UInt8 and not physical.null_count():
+            return physical.to_numpy().view(np.int8)  # categories in code order: the codes as they are
         if physical.null_count():
             physical = physical.fill_null(len(categories))
         return np.take(lookup, physical.to_numpy())

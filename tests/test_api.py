@@ -63,6 +63,27 @@ def test_enum_and_categorical_columns():
     assert ac.schedule(as_enum).height == 2
 
 
+@pytest.mark.parametrize(
+    "categories",
+    [
+        [m.canonical for m in ac.Method],  # code order: the physical codes are used as they are
+        [m.canonical for m in reversed(ac.Method)],
+        ["等额本金", "bullet", "interest_first", "equal_installment"],  # an alias among them
+    ],
+)
+def test_enum_columns_in_any_category_order_read_as_their_text(categories):
+    methods = ["equal_installment", "bullet", None, "interest_first"]  # the null takes the keyword
+    text = (
+        LOANS.head(1)
+        .select(pl.all().repeat_by(4).explode())
+        .with_columns(loan_id=pl.Series([1, 2, 3, 4]), method=pl.Series(methods))
+    )
+    as_enum = text.with_columns(pl.col("method").cast(pl.Enum(categories)))
+    want = ac.schedule(text, method="equal_principal")
+    assert ac.schedule(as_enum, method="equal_principal").equals(want)
+    assert want.group_by("loan_id").len().sort("loan_id")["len"].to_list()[:2] == [LOANS["term"][0], 1]
+
+
 def test_string_ids_are_kept():
     out = ac.schedule(LOANS.with_columns(pl.format("loan-{}", "loan_id").alias("loan_id")))
     assert out["loan_id"].unique(maintain_order=True).to_list() == ["loan-10", "loan-11"]
