@@ -91,14 +91,14 @@ def irr_per_period(payments, count, first_time, net, guess=0.0):
         size = abs(step)
         if count * count * size * size * size <= TOLERANCE * v:
             break
-    return 1.0 / v - 1.0
+    return (1.0 - v) / v  # 1 − v is exact near 1, where 1 / v − 1 would cancel
 
 
 @jit
 def rate_guess(annual_num, basis, day_count, fee_num, upfront_num, count):
     """A first guess at the monthly IRR of a loan of `count` monthly installments: the contract
-    rate per average month, plus fees spread as a flat charge is (2 / (n + 1) of their total:
-    the balance averages about (n + 1) / 2n of the principal)."""
+    rate per average month, plus the fees as a flat charge, 2 / (n + 1) of their total a month
+    (the balance averages about (n + 1) / 2n of the principal)."""
     annual = annual_num / RATE_SCALE
     monthly = annual / 12 if basis == MONTHLY else annual * (365.0 / 12) / year_days(day_count)
     return monthly + 2.0 * (fee_num * count + upfront_num) / (RATE_SCALE * (count + 1.0))
