@@ -588,6 +588,8 @@ def _book(
         "unpaid": pa.chunked_array(unpaid, type=unpaid[0].type) if len(unpaid) > 1 else unpaid[0],
     }
     assert list(columns) == [*BOOK_STATE]
+    # one chunk per kernel chunk: gluing the nested `unpaid` chunks together would copy them all
+    columns["unpaid"] = pl.from_arrow(columns["unpaid"], rechunk=False)
     state = pl.DataFrame([pl.Series(name, value) for name, value in columns.items()])
     base = book.drop([c for c in BOOK_STATE if c in book.columns])
     return pl.concat([base, state], how="horizontal")
