@@ -7,6 +7,8 @@
   non-zero denominators themselves (validation rejects the inputs that could make one).
 - `parallel=True` for loan-parallel kernels; `ACCRUAL_PARALLEL=0` turns it off (for profiling
   or for platforms without a threading layer), `ACCRUAL_NUMBA_CACHE=0` turns caching off.
+  Serial builds of the parallel kernels are never cached: Numba's cache key does not hold the
+  `parallel` flag, so a cached parallel build would be loaded in their place.
 """
 
 import os
@@ -32,4 +34,4 @@ def inline_jit(fn):
 
 def parallel_jit(fn):
     """Compile a loan-parallel kernel: its `prange` loops run on all cores."""
-    return njit(parallel=PARALLEL, **_COMMON)(fn)
+    return njit(parallel=PARALLEL, **{**_COMMON, "cache": CACHE and PARALLEL})(fn)
