@@ -581,6 +581,7 @@ def _book(
         "accruing_since": _date_array(out.dates[3]),
         "prepaid_on": _date_array(out.dates[4]),
         "period_weight": pa.array(out.counts[4]),
+        "settled_balance_days": pa.array(out.counts[5]),
         "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
         "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
         "extension_due_on_2": _date_array(extension["extension_due_on_2"]),

@@ -131,7 +131,7 @@ def smart_prepay(
         fresh, get("principal_outstanding", np.int64), get("installment", np.int64),
         get("next_due_on", np.int32, NO_DATE), get("installments_left", np.int64), get("period_start", np.int32),
         get("accruing_since", np.int32), get("period_weight", np.int64), get("prepaid_on", np.int32, NO_DATE),
-        eligible, wallet, day, buffer_fen, min_fen, cover, *out.values(),
+        get("settled_balance_days", np.int64), get("interest_settled", np.int64), eligible, wallet, day, buffer_fen, min_fen, cover, *out.values(),
     )  # fmt: skip
     chosen = np.flatnonzero(out["amount"] > 0)
     names = tuple(p.canonical for p in Prepay)

@@ -172,7 +172,8 @@ def _fill_remaining(
         offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh, get("principal_outstanding", np.int64),
         get("installment", np.int64), next_due, get("installments_left", np.int64),
         get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
-        get("prepaid_on", np.int32), state["surplus"], state["prepay_fee_num"], state["prepay"], *outputs, written,
+        get("prepaid_on", np.int32), get("settled_balance_days", np.int64), get("interest_settled", np.int64),
+        state["surplus"], state["prepay_fee_num"], state["prepay"], *outputs, written,
     )  # fmt: skip
     return offsets, counts, written, outputs
 

@@ -617,12 +617,15 @@ BOOK_STATE = {
     "principal_repaid": "principal paid so far, including prepayments",
     "principal_written_off": "principal written off",
     "installment": "the fixed amount: the annuity (equal installment) or P/n (equal principal)",
+    "interest_settled": "contract interest of the current period already paid, at a prepayment (interest to the day)",
     "next_due_on": "next due date (null when nothing is left to bill)",
     "installments_left": "installments not yet billed",
     "period_start": "start of the current period (last due date, or disbursement)",
     "accruing_since": "start of the current accrual segment: the period's start, or the latest settlement in it",
     "prepaid_on": "day of the latest prepayment (null when none)",
     "period_weight": "the period's length in 1/(12 · year days) years, as `period_interest` takes it",
+    "settled_balance_days": "Σ balance × day-count days of the current period before `accruing_since`, in fen-days:"
+    " with it the period's interest stays one amount, rounded once, however often it is settled",
     "extension_due_on_1": "due date of the latest grace extension (宽限期)",
     "extension_days_1": "its days",
     "extension_due_on_2": "due date of the extension before it",
@@ -636,9 +639,12 @@ STATE_MONEY = (
     "principal_repaid",
     "principal_written_off",
     "installment",
+    "interest_settled",
 )
 STATE_DATES = ("next_due_on", "period_start", "accruing_since", "prepaid_on")
-STATE_COUNTS = ("installments_left", "period_weight")
+STATE_COUNTS = ("installments_left", "period_weight", "settled_balance_days")
+# Added after books were first written: a book without them has settled nothing in its period.
+STATE_OPTIONAL = ("interest_settled", "settled_balance_days")
 
 
 def _whole(column: pl.Series, name: str, checks: Checks, low: int, high: int) -> np.ndarray:
@@ -768,11 +774,15 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     through, nulls = _days(through_col, "accrued_through")
     fresh = nulls.copy()  # the kernels take it: writable, as for a fresh table
     out: dict[str, np.ndarray] = {"fresh": fresh, "accrued_through": through}
-    missing = [c for c in (*STATE_MONEY, *STATE_DATES, *STATE_COUNTS, "status") if c not in frame.columns]
+    absent = [c for c in (*STATE_MONEY, *STATE_DATES, *STATE_COUNTS, "status") if c not in frame.columns]
+    missing = [c for c in absent if c not in STATE_OPTIONAL]
     if missing and not fresh.all():
         raise ValidationError(f"book column(s) {', '.join(missing)} missing: a book needs every state column")
     checks.add(~fresh & (through < loan["disbursed_on"] - 1), "accrued_through", "before disbursement")
-    for name in STATE_MONEY:
+    for name in absent:
+        if name in STATE_OPTIONAL:
+            out[name] = np.zeros(n, dtype=np.int64)
+    for name in (c for c in STATE_MONEY if c not in absent):
         fen, overflow = _money(frame[name])
         checks.add(~fresh & (overflow | _nulls(frame[name]) | (fen < 0)), name, "must be an amount >= 0")
         out[name] = fen
@@ -781,6 +791,6 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     out["status"] = np.maximum(status, 0).astype(np.int64)
     for name in STATE_DATES:
         out[name], _ = _days(frame[name], name)
-    for name in STATE_COUNTS:
+    for name in (c for c in STATE_COUNTS if c not in absent):
         out[name] = frame[name].cast(pl.Int64).fill_null(0).to_numpy()
     return out

@@ -127,28 +127,30 @@ class State(IntEnum):
     PRINCIPAL_WRITTEN_OFF = 4
     INSTALLMENT = 5
     PERIOD_WEIGHT = 6
-    FRESH = 7
-    ACCRUED_THROUGH = 8
-    STATUS = 9
-    NEXT_DUE_ON = 10
-    INSTALLMENTS_LEFT = 11
-    PERIOD_START = 12
-    ACCRUING_SINCE = 13
-    EXTENSION_DUE_1 = 14
-    EXTENSION_DAYS_1 = 15
-    EXTENSION_DUE_2 = 16
-    EXTENSION_DAYS_2 = 17
-    PREPAID_ON = 18
+    INTEREST_SETTLED = 7
+    SETTLED_BALANCE_DAYS = 8
+    FRESH = 9
+    ACCRUED_THROUGH = 10
+    STATUS = 11
+    NEXT_DUE_ON = 12
+    INSTALLMENTS_LEFT = 13
+    PERIOD_START = 14
+    ACCRUING_SINCE = 15
+    EXTENSION_DUE_1 = 16
+    EXTENSION_DAYS_1 = 17
+    EXTENSION_DUE_2 = 18
+    EXTENSION_DAYS_2 = 19
+    PREPAID_ON = 20
 
 
-WIDE_STATE = 7
+WIDE_STATE = 9
 
 
 BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
 
 # Rows of the kernel's outputs (`dates`, `counts`, `money` of `service_book`).
 DATE_OUT = ("accrued_through", "next_due_on", "period_start", "accruing_since", "prepaid_on")
-COUNT_OUT = ("status", "dpd", "bucket", "installments_left", "period_weight")
+COUNT_OUT = ("status", "dpd", "bucket", "installments_left", "period_weight", "settled_balance_days")
 MONEY_OUT = (
     "principal_outstanding",
     "principal_due",
@@ -160,6 +162,7 @@ MONEY_OUT = (
     "principal_repaid",
     "principal_written_off",
     "installment",
+    "interest_settled",
 )
 
 
@@ -205,7 +208,7 @@ def service_loan(
         through = disbursed - 1
         status = ACTIVE
         outstanding = terms[j, Term.PRINCIPAL]
-        accrued = credit = repaid = written_off = 0
+        accrued = credit = repaid = written_off = settled = settled_days = 0
         prepaid = NO_DATE
         fixed = fixed_amount(method, outstanding, annual, periods, terms[j, Term.MULTIPLE], mode)
         since = period_start = disbursed
@@ -227,6 +230,8 @@ def service_loan(
         weight = state[j, State.PERIOD_WEIGHT]
         left = state[j, State.INSTALLMENTS_LEFT]
         prepaid = np.int64(state[j, State.PREPAID_ON])
+        settled = state[j, State.INTEREST_SETTLED]
+        settled_days = state[j, State.SETTLED_BALANCE_DAYS]
         for r in range(record_offsets[i], record_offsets[i + 1]):
             for f in range(RECORD_FIELDS):
                 records[count, f] = records_in[r, f]
@@ -265,7 +270,7 @@ def service_loan(
             day[BILL_INTEREST] += interest
             day[BILL_FEE] += billed_fee
             outstanding -= principal
-            accrued = 0
+            accrued = settled = settled_days = 0
             left -= 1
             since = period_start = today
             # Without a prepayment, installments keep falling due as the schedule has them, even
@@ -290,6 +295,12 @@ def service_loan(
             if status == ACTIVE and outstanding > 0 and money >= accrued and money > 0:
                 day[PAY_INTEREST] += accrued  # interest to the day, settled
                 money -= accrued
+                if due != NO_DATE:  # the segment so far joins the period's settled part
+                    start = max(period_start, free_end)
+                    settled_days += outstanding * (
+                        day_count_days(start, today, dc) - day_count_days(start, since, dc)
+                    )
+                    settled += accrued
                 accrued = 0
                 principal, prepay_fee = prepay_split(money, outstanding, terms[j, Term.PREPAY_FEE_NUM], mode)
                 money -= principal + prepay_fee
@@ -325,8 +336,9 @@ def service_loan(
             start = max(period_start, free_end)
             elapsed = day_count_days(start, today + 1, dc) - day_count_days(start, since, dc)
             total = accrued_interest(
-                outstanding, annual, weight, elapsed, day_count_days(start, due, dc), ydays, den, ratio, mode
-            )
+                settled_days + outstanding * elapsed, annual, weight, day_count_days(start, due, dc), ydays, den,
+                ratio, mode,
+            ) - settled  # fmt: skip
             day[INTEREST_SUSPENDED if suspended else INTEREST] += total - accrued
             accrued = total
         # 4–5. age and penalise what is still unpaid at the end of the day
@@ -380,6 +392,9 @@ def service_loan(
     out_counts[2, i] = bucket(dpd)
     out_counts[3, i] = left
     out_counts[4, i] = weight
+    if due == NO_DATE:  # no period accruing: nothing settled in one
+        settled = settled_days = 0
+    out_counts[5, i] = settled_days
     principal_due = interest_due = fee_due = penalty_due = 0
     room = record_row + count <= record_end
     for k in range(count):
@@ -400,6 +415,7 @@ def service_loan(
     put_money(out_money[7], i, repaid)
     put_money(out_money[8], i, written_off)
     put_money(out_money[9], i, fixed)
+    put_money(out_money[10], i, settled)
     return count, postings
 
 

@@ -185,26 +185,35 @@ def _gcd(a, b):
 
 
 @jit
-def accrued_interest(balance, annual_num, weight, elapsed, length, days_per_year, den, ratio, mode):
-    """Contract interest on `balance` for `elapsed` of a period's `length` day-count days, rounded once.
+def accrued_interest(balance_days, annual_num, weight, length, days_per_year, den, ratio, mode):
+    """Contract interest on `balance_days` (Σ balance × day-count days, in fen-days) of a period of
+    `length` day-count days, rounded once.
 
-    The period's whole interest is balance × annual × weight / den (as in `period_interest`); for
-    `elapsed` days it is that times elapsed / length. By the day (weight = 12 · length) this is
-    simply balance × daily rate × elapsed.
+    The period's whole interest is balance × annual × weight / den (as in `period_interest`);
+    `balance_days` = balance × length gives exactly that, and a part of the period its share. A
+    period whose balance changed part way (a prepayment) sums each segment's balance × days, so
+    its interest is still one exact amount, rounded once (cumulative rounding: a prepayment
+    never costs a fen of rounding). By the day (weight = 12 · length) this is simply
+    balance × daily rate × days.
+
+    >>> from accrual.kernels.amortize import accrued_interest, interest_denominator, RATE_SCALE
+    >>> annual = RATE_SCALE // 100  # 1% a year, ACT/360, by the day
+    >>> den, ratio = interest_denominator(annual, 360)
+    >>> # 29 days on 1,000.00, then 2 on 990.81 after a prepayment: 0.8606, rounded once
+    >>> accrued_interest(100_000 * 29 + 99_081 * 2, annual, 12 * 31, 31, 360, den, ratio, 0)
+    86
     """
-    if elapsed <= 0 or length <= 0 or balance == 0:
+    if balance_days <= 0 or length <= 0:
         return 0
     if weight == 12 * length:
-        return mul_div_round_ratio(balance, annual_num, 12 * elapsed, den, ratio, mode)
-    if elapsed >= length:
-        return mul_div_round_ratio(balance, annual_num, weight, den, ratio, mode)
+        return mul_div_round_ratio(balance_days, annual_num, 12, den, ratio, mode)
     # reduce annual · weight / (RATE_SCALE · 12 · year_days · length) so its denominator fits int64
     g = _gcd(weight, length)
     w, n = weight // g, length // g
     h = _gcd(w, 12 * days_per_year)
     a = _gcd(annual_num, RATE_SCALE)
     return mul_div_round(
-        balance, annual_num // a, (w // h) * elapsed, (RATE_SCALE // a) * (12 * days_per_year // h) * n, mode
+        balance_days, annual_num // a, w // h, (RATE_SCALE // a) * (12 * days_per_year // h) * n, mode
     )
 
 
@@ -406,14 +415,15 @@ def fill_remaining(
     offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
     day_count, basis, multiple, rounding, fee_num, free_days, keeps_fees, fresh, outstanding,
     installment, next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on,
-    surplus, prepay_fee_num, strategy, out_loan_id, out_period, out_due_on, out_money, out_rows,
+    settled_days, settled_interest, surplus, prepay_fee_num, strategy, out_loan_id, out_period, out_due_on, out_money, out_rows,
 ):  # fmt: skip
     """Each loan's installments not yet billed, from its servicing state, into rows
     offsets[i]:offsets[i+1] (an upper bound: `out_rows[i]` says how many were written).
 
     If the borrower pays on time from here, these are exactly what EOD billing will bill: the
-    next installment's interest is what the current accrual segment (since the period's start or
-    the latest settlement) accrues up to the due date, on the balance and installment the book
+    next installment's interest is what the period accrues up to the due date (its earlier
+    segments' `settled_days` of balance and the current one's, less the `settled_interest` paid
+    at a prepayment), on the balance and installment the book
     holds after any prepayment; later ones follow the shared period step. Fresh loans (no
     state yet) get their whole schedule. Rows with nothing left to bill get none. A `surplus`
     per loan (fen, 0 for none) is swept into prepayment on each due date (a projection).
@@ -452,8 +462,18 @@ def fill_remaining(
             accrual_start = max(start, free_end)
             length = day_count_days(accrual_start, due, dc)
             elapsed = length - day_count_days(accrual_start, np.int64(accruing_since[i]), dc)
-            first_interest = accrued_interest(
-                balance, annual_num[i], weight[i], elapsed, length, ydays, den, ratio, mode
+            first_interest = (
+                accrued_interest(
+                    settled_days[i] + balance * elapsed,
+                    annual_num[i],
+                    weight[i],
+                    length,
+                    ydays,
+                    den,
+                    ratio,
+                    mode,
+                )
+                - settled_interest[i]
             )
             prepaid = prepaid_on[i] != NO_DATE
         out_rows[i] = write_periods(

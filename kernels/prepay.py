@@ -34,7 +34,8 @@ MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts
 def fill_smart_prepay(
     principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
     multiple, rounding, fee_num, free_days, prepay_fee_num, keeps_fees, fresh, outstanding, installment,
-    next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on, eligible, wallet,
+    next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on, settled_days,
+    settled_interest, eligible, wallet,
     as_of, buffer, min_amount, cover, out_amount, out_strategy, out_saved, out_fee, out_payment,
 ):  # fmt: skip
     """A partial prepayment on `as_of` for each loan with a wallet, or `out_amount[i] = 0`.
@@ -74,6 +75,7 @@ def fill_smart_prepay(
                 )  # fmt: skip
                 start = since = disbursed
                 prepaid = False
+                days_before = paid_before = 0  # the period's earlier segments: none
                 if as_of > due and method[i] != BULLET:
                     # a loans table not yet serviced: installments due before as_of count as paid on
                     # schedule, and the state is the one EOD leaves after paying them on time
@@ -101,6 +103,8 @@ def fill_smart_prepay(
                 start = np.int64(period_start[i])
                 since = np.int64(accruing_since[i])
                 prepaid = prepaid_on[i] != NO_DATE
+                days_before = settled_days[i]
+                paid_before = settled_interest[i]
             if balance == 0 or due == NO_DATE or left == 0 or as_of >= due:
                 continue
             cursor = cursor_after(due)
@@ -110,9 +114,9 @@ def fill_smart_prepay(
             length = day_count_days(accrual_start, due, dc)
             before = day_count_days(accrual_start, since, dc)
             today = day_count_days(accrual_start, as_of, dc)
-            settled = accrued_interest(
-                balance, annual_num[i], length_weight, today - before, length, ydays, den, ratio, mode
-            )
+            so_far = days_before + balance * (today - before)  # the period's balance-days to today
+            settled = accrued_interest(so_far, annual_num[i], length_weight, length, ydays, den, ratio, mode)
+            settled -= paid_before
             x, prepay_fee = prepay_split(wallet[i] - buffer - settled, balance, prepay_fee_num[i], mode)
             if x < max(min_amount, 1):
                 continue
@@ -126,16 +130,21 @@ def fill_smart_prepay(
             without = with_prepay = 0
             for attempt in range(3):
                 if attempt == 0:
-                    owed, elapsed, plan_fixed, plan_prepaid = balance, length - before, fixed, prepaid
+                    owed, plan_fixed, plan_prepaid = balance, fixed, prepaid
+                    balance_days, paid = days_before + balance * (length - before), paid_before
                 else:
-                    owed, elapsed, plan_prepaid = rest, length - today, True
+                    owed, plan_prepaid = rest, True
+                    balance_days, paid = so_far + rest * (length - today), paid_before + settled
                     plan_fixed = reamortised(
                         method[i], strategy, fixed, rest, annual_num[i], left, multiple[i], mode
                     )
                 rows = 0
                 if owed > 0:
-                    first = accrued_interest(
-                        owed, annual_num[i], length_weight, elapsed, length, ydays, den, ratio, mode
+                    first = (
+                        accrued_interest(
+                            balance_days, annual_num[i], length_weight, length, ydays, den, ratio, mode
+                        )
+                        - paid
                     )
                     rows = write_periods(
                         0, left, 1, 0, owed, start, due, cursor, keep_day, True, method[i], plan_fixed, fee, first,

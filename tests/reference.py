@@ -403,10 +403,14 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
     else:
         bills = [(dues[k], years(k)) for k in range(n)]
     bill_index = 0
-    # the period [period_start, bills[bill_index] date) with its interest measured in years; its
-    # accrual restarts at seg_start after a settlement, on the balance left
+    # the period [period_start, bills[bill_index] date) with its interest measured in years; a
+    # settlement (interest to the day, paid with a prepayment) starts a new segment at seg_start
+    # on the balance left, and the period's interest stays one exact amount, rounded once
+    # cumulatively: `settled_exact` is its earlier segments' share, `settled` what they paid
     period_start = seg_start = loan.disbursed_on
     seg_years = bills[0][1]
+    settled_exact = Fraction(0)
+    settled = Decimal(0)
 
     outstanding = loan.principal
     accrued = credit = repaid = written_off = Decimal(0)
@@ -434,15 +438,21 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
             post(day, kind, take)
         return money
 
-    def accrued_through(day: dt.date) -> Decimal:
-        """Contract interest since seg_start through `day`: the period's, pro rata by day-count days."""
+    def segment_exact(end: dt.date) -> Fraction:
+        """Exact contract interest on the balance from seg_start up to `end` (not counted): the
+        period's, pro rata by day-count days."""
         start = max(period_start, free_end)
         length = day_count_days(start, bills[bill_index][0], loan.day_count)
         if length == 0:
-            return Decimal(0)
-        elapsed = day_count_days(start, day + dt.timedelta(days=1), loan.day_count)
-        elapsed -= day_count_days(start, seg_start, loan.day_count)
-        return round_money(Fraction(outstanding) * rate * seg_years * elapsed / length, r)
+            return Fraction(0)
+        elapsed = day_count_days(start, end, loan.day_count) - day_count_days(
+            start, seg_start, loan.day_count
+        )
+        return Fraction(outstanding) * rate * seg_years * elapsed / length
+
+    def accrued_through(day: dt.date) -> Decimal:
+        """Contract interest of the period through `day` (cumulatively rounded), less what was settled."""
+        return round_money(settled_exact + segment_exact(day + dt.timedelta(days=1)), r) - settled
 
     def overdue_days(o: Owed, day: dt.date) -> int:
         return (day - o.due_on).days - o.extension
@@ -471,7 +481,8 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
             post(day, "bill_interest", interest)
             post(day, "bill_fee", billed_fee)
             outstanding -= principal
-            accrued = Decimal(0)
+            accrued = settled = Decimal(0)
+            settled_exact = Fraction(0)
             left -= 1
             bill_index += 1
             seg_start = period_start = day
@@ -492,6 +503,9 @@ def _service(loan, terms, as_of, payments, extensions) -> Serviced:
             if status == "active" and outstanding > 0 and money > 0 and money >= accrued:
                 post(day, "pay_interest", accrued)
                 money -= accrued
+                if bill_index < len(bills):  # the segment so far is settled
+                    settled_exact += segment_exact(day)
+                    settled += accrued
                 accrued = Decimal(0)
                 # the most principal the money prepays, its fee taken from it too
                 x = min(

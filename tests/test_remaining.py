@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import accrual as ac
@@ -194,6 +194,16 @@ prepay_loans = st.lists(
 )
 
 
+# Found by this property: 10.00 prepaid on day 59 saves less than a fen of interest, and settling
+# the interest to the day rounded it twice (0.81 + 0.06 for the period against 0.86 without): the
+# period's interest must stay one amount, rounded once, across the settlement.
+SETTLEMENT_ROUNDING = [
+    {"principal": D("1000.00"), "annual_rate": 0.01, "term": 3, "method": "interest_first",
+     "interest_basis": "daily", "prepay_day": 59, "prepay_share": 1}
+]  # fmt: skip
+
+
+@example(SETTLEMENT_ROUNDING)
 @given(prepay_loans)
 def test_prepaying_never_raises_interest_and_reduce_term_saves_most(rows):
     start = dt.date(2024, 3, 31)
