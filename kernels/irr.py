@@ -6,10 +6,10 @@ times 1, 2, … periods (or one payment at time t). With v = 1/(1 + r), the net 
     f(v) = Σ_k payment_k · v^k − net
 
 is increasing and convex in v > 0 when every payment is >= 0, so its root is unique, and a
-Newton step from v = 1 (r = 0, where f >= 0 because borrowers repay at least the principal)
-never overshoots it: no bracketing, no guess to tune. Halley steps (which use f'' too) get there
-in two or three evaluations. Zero-rate loans stop at once (f(1) = 0); fee-only loans are
-ordinary cash flows.
+Newton step from anywhere in (0, 1] lands at or right of it (f(1) >= 0 because borrowers repay
+at least the principal): no bracketing needed. Halley steps (which use f'' too) from a guess at
+the rate (`rate_guess`: the contract rate plus the fees spread flat) get there in one or two
+evaluations. Zero-rate loans stop at once (f(1) = 0); fee-only loans are ordinary cash flows.
 """
 
 import math
