@@ -586,11 +586,10 @@ def _book(
         "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
         "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
         "extension_days_2": pa.array(extension["extension_days_2"].astype(np.int32)),
-        "unpaid": pa.chunked_array(unpaid, type=unpaid[0].type) if len(unpaid) > 1 else unpaid[0],
+        # one chunk per kernel chunk: gluing the nested `unpaid` chunks together would copy them all
+        "unpaid": pl.from_arrow(pa.chunked_array(unpaid, type=unpaid[0].type), rechunk=False),
     }
     assert list(columns) == [*BOOK_STATE]
-    # one chunk per kernel chunk: gluing the nested `unpaid` chunks together would copy them all
-    columns["unpaid"] = pl.from_arrow(columns["unpaid"], rechunk=False)
     state = pl.DataFrame([pl.Series(name, value) for name, value in columns.items()])
     base = book.drop([c for c in BOOK_STATE if c in book.columns])
     return pl.concat([base, state], how="horizontal")
