@@ -61,17 +61,23 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         np.greater(np.abs(yuan), MAX_FEN // 100, out=overflow)
         np.multiply(np.where(overflow, 0, yuan), 100, out=fen)
     elif isinstance(dtype, pl.Decimal):
-        arrow = series.to_arrow()
-        if isinstance(arrow, pa.ChunkedArray):
-            arrow = arrow.combine_chunks()
-        scale = dtype.scale or 0
-        if scale > 2:  # round to the fen in Arrow's 128 bits: Decimal(38, 18) amounts overflow 64 unscaled
-            arrow = pc.round(arrow, ndigits=2, round_mode="half_towards_infinity")  # half away from zero
-            scale = 2
-        if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
-            arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
-        words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + n))
-        fen_from_decimal(readonly(words), arrow.offset, 10 ** (2 - scale), fen, overflow)
+        # chunk by chunk: the Series' own `to_arrow` would copy a many-chunk column (as read
+        # from Parquet row groups) into one
+        start = 0
+        for arrow in series.to_frame().to_arrow().column(0).chunks:
+            scale = dtype.scale or 0
+            if scale > 2:
+                # round to the fen in Arrow's 128 bits: Decimal(38, 18) amounts overflow 64 unscaled
+                arrow = pc.round(arrow, ndigits=2, round_mode="half_towards_infinity")  # half away from zero
+                scale = 2
+            if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
+                arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
+            stop = start + len(arrow)
+            words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + len(arrow)))
+            fen_from_decimal(
+                readonly(words), arrow.offset, 10 ** (2 - scale), fen[start:stop], overflow[start:stop]
+            )
+            start = stop
     elif dtype.is_float():
         values = series.fill_null(0) if series.null_count() else series
         fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), fen, overflow)
