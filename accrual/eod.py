@@ -358,35 +358,27 @@ def _show(ids: pl.Series) -> str:
     return shown + (f" and {ids.len() - 10} more" if ids.len() > 10 else "")
 
 
-INT32_MAX = 2**31 - 1
-
-
-def _narrowed(rows: dict[Any, np.ndarray], bounds: tuple[int, ...]) -> dict[Any, np.ndarray]:
-    """Per-loan values in their group's dtype (`GROUP_DTYPES`, members bounds[g]:bounds[g + 1]),
-    read-only; int32 values are clipped (a day count beyond 2**31 means "never" all the same).
-    Converted here, before the kernel's outputs exist, so the wider originals are freed first."""
-    out = {}
+def _groups(rows: dict[Any, np.ndarray], bounds: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+    """The kernel's view of per-loan values: a tuple of read-only arrays per dtype group, members
+    bounds[g]:bounds[g + 1] in `GROUP_DTYPES[g]`. Arrays already of their group's dtype (nearly
+    all) are passed as they are, not copied; a boolean flag is viewed as int8."""
+    members = sorted(rows)
+    groups = []
     for g, dtype in enumerate(GROUP_DTYPES):
-        for member in sorted(rows)[bounds[g] : bounds[g + 1]]:
+        arrays = []
+        for member in members[bounds[g] : bounds[g + 1]]:
             values = rows[member]
             if values.dtype == np.bool_ and dtype == np.int8:
                 values = values.view(np.int8)
-            elif dtype == np.int32 and values.dtype.itemsize > 4:
-                values = np.minimum(values, INT32_MAX)
-            out[member] = readonly(np.ascontiguousarray(values, dtype=dtype))
-    return out
-
-
-def _groups(rows: dict[Any, np.ndarray], bounds: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
-    """The kernel's view of `_narrowed` values: a tuple of arrays per dtype group."""
-    members = sorted(rows)
-    return [tuple(rows[m] for m in members[bounds[g] : bounds[g + 1]]) for g in range(len(GROUP_DTYPES))]
+            arrays.append(readonly(np.ascontiguousarray(values, dtype=dtype)))
+        groups.append(tuple(arrays))
+    return groups
 
 
 def _terms(loans: Any) -> dict[Term, np.ndarray]:
-    """The `Term` values: an array per parameter, a value per loan, in its group's dtype."""
+    """The `Term` values: an array per parameter, a value per loan."""
     s = loans.servicing
-    rows = {
+    return {
         Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
         Term.TERM_UNIT: loans.term_unit, Term.DISBURSED_ON: loans.disbursed_on,
         Term.FIRST_DUE_ON: loans.first_due_on, Term.METHOD: loans.method, Term.DAY_COUNT: loans.day_count,
@@ -399,18 +391,16 @@ def _terms(loans: Any) -> dict[Term, np.ndarray]:
         Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
         Term.KEEPS_FEES: s["keeps_fees"],
     }  # fmt: skip
-    return _narrowed(rows, TERM_GROUPS)
 
 
 def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> dict[State, np.ndarray]:
-    """The `State` values as read from the book, in their groups' dtypes; fresh loans' are zeros
-    (and no prepayment date)."""
+    """The `State` values as read from the book; fresh loans' are zeros (and no prepayment date)."""
     names = {**state, **{k.replace("_on_", "_"): v for k, v in extension.items()}}
     zeros = np.zeros(n, dtype=np.int64)
     rows = {member: names.get(member.name.lower(), zeros) for member in State}
     if "prepaid_on" not in state:
         rows[State.PREPAID_ON] = np.full(n, NO_DATE, dtype=np.int32)
-    return _narrowed(rows, STATE_GROUPS)
+    return rows
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -81,10 +81,10 @@ from .penalty import penalise
 
 class Term(IntEnum):
     """Per-loan contract and policy: the columns of a loan's staged row, read from one array
-    each, grouped by dtype (`TERM_GROUPS`): int64 amounts and rates (× RATE_SCALE), then int32
-    day counts and dates, then int8 codes and flags. PENALTY_NUM is over RATE_SCALE · 2 ·
-    year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and WRITE_OFF_AFTER
-    0 when write-off is off; day thresholds beyond 2**31 - 1 ("never") are clipped to it."""
+    each, grouped by dtype (`TERM_GROUPS`): int64 amounts, rates (× RATE_SCALE), day counts and
+    policy codes, then int32 dates, then int8 convention codes. PENALTY_NUM is over
+    RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
+    WRITE_OFF_AFTER 0 when write-off is off."""
 
     PRINCIPAL = 0
     ANNUAL_NUM = 1
@@ -100,22 +100,22 @@ class Term(IntEnum):
     LATE_FEE_AFTER = 11
     NON_ACCRUAL_AFTER = 12
     WRITE_OFF_AFTER = 13
-    DISBURSED_ON = 14
-    FIRST_DUE_ON = 15
-    TERM_UNIT = 16
-    METHOD = 17
-    DAY_COUNT = 18
-    BASIS = 19
-    ROUNDING = 20
-    ALLOCATION = 21
-    PREPAY = 22
-    KEEPS_FEES = 23
+    ALLOCATION = 14
+    PREPAY = 15
+    KEEPS_FEES = 16
+    DISBURSED_ON = 17
+    FIRST_DUE_ON = 18
+    TERM_UNIT = 19
+    METHOD = 20
+    DAY_COUNT = 21
+    BASIS = 22
+    ROUNDING = 23
 
 
 class State(IntEnum):
     """Each loan's servicing state as read from the book, one array each, grouped by dtype
-    (`STATE_GROUPS`): int64 money and the period weight, then int32 counts and dates (as days),
-    then int8 codes. FRESH loans start at disbursement and ignore the rest."""
+    (`STATE_GROUPS`): int64 money, counts and the period weight, then int32 dates (as days),
+    then the int8 FRESH flag. FRESH loans start at disbursement and ignore the rest."""
 
     PRINCIPAL_OUTSTANDING = 0
     INTEREST_ACCRUED = 1
@@ -126,17 +126,17 @@ class State(IntEnum):
     PERIOD_WEIGHT = 6
     INTEREST_SETTLED = 7
     SETTLED_BALANCE_DAYS = 8
-    INSTALLMENTS_LEFT = 9
-    EXTENSION_DAYS_1 = 10
-    EXTENSION_DAYS_2 = 11
-    ACCRUED_THROUGH = 12
-    NEXT_DUE_ON = 13
-    PERIOD_START = 14
-    ACCRUING_SINCE = 15
-    EXTENSION_DUE_1 = 16
-    EXTENSION_DUE_2 = 17
-    PREPAID_ON = 18
-    STATUS = 19
+    STATUS = 9
+    INSTALLMENTS_LEFT = 10
+    EXTENSION_DAYS_1 = 11
+    EXTENSION_DAYS_2 = 12
+    ACCRUED_THROUGH = 13
+    NEXT_DUE_ON = 14
+    PERIOD_START = 15
+    ACCRUING_SINCE = 16
+    EXTENSION_DUE_1 = 17
+    EXTENSION_DUE_2 = 18
+    PREPAID_ON = 19
     FRESH = 20
 
 
@@ -146,15 +146,11 @@ class State(IntEnum):
 GROUP_DTYPES = (np.int64, np.int32, np.int8)
 N_TERMS = len(Term)
 N_STATE = len(State)
-TERM_GROUPS = (0, int(Term.TERM), int(Term.TERM_UNIT), N_TERMS)
-STATE_GROUPS = (0, int(State.INSTALLMENTS_LEFT), int(State.STATUS), N_STATE)
-# Tuple indexes the kernel reads directly (Numba indexes a tuple by a constant int, not by an
-# IntEnum member): each is its member's place within its group.
-_TERM = int(Term.TERM) - TERM_GROUPS[1]
-_DISBURSED_ON = int(Term.DISBURSED_ON) - TERM_GROUPS[1]
-_INSTALLMENTS_LEFT = int(State.INSTALLMENTS_LEFT) - STATE_GROUPS[1]
-_ACCRUED_THROUGH = int(State.ACCRUED_THROUGH) - STATE_GROUPS[1]
-_FRESH = int(State.FRESH) - STATE_GROUPS[2]
+TERM_GROUPS = (0, int(Term.DISBURSED_ON), int(Term.TERM_UNIT), N_TERMS)
+STATE_GROUPS = (0, int(State.ACCRUED_THROUGH), int(State.FRESH), N_STATE)
+# Plain ints for the tuple indexes the kernel takes (Numba indexes a tuple by a constant int,
+# not by an IntEnum member).
+_TERM, _INSTALLMENTS_LEFT = int(Term.TERM), int(State.INSTALLMENTS_LEFT)
 
 
 BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
@@ -459,15 +455,16 @@ def service_chunk(
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
-    fresh = state8[_FRESH]
+    fresh = state8[0]  # State.FRESH, the first (only) int8 member
+    disbursed_on = terms32[0]  # Term.DISBURSED_ON, the first int32 member
     for i in range(lo, hi):
         if fresh[i]:  # scalars only: an array argument costs a refcount
-            disbursed = np.int64(terms32[_DISBURSED_ON][i])
-            bound = record_bound(0, disbursed - 1, np.int64(terms32[_TERM][i]), as_of)
+            disbursed = np.int64(disbursed_on[i])
+            bound = record_bound(0, disbursed - 1, terms64[_TERM][i], as_of)
         else:
             held = record_offsets[i + 1] - record_offsets[i]
-            through = np.int64(state32[_ACCRUED_THROUGH][i])
-            bound = record_bound(held, through, np.int64(state32[_INSTALLMENTS_LEFT][i]), as_of)
+            through = np.int64(state32[0][i])  # State.ACCRUED_THROUGH, the first int32 member
+            bound = record_bound(held, through, state64[_INSTALLMENTS_LEFT][i], as_of)
         capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
@@ -480,11 +477,11 @@ def service_chunk(
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
         _stage(block_terms, 0, terms64, base, top)
-        _stage(block_terms, TERM_GROUPS[1], terms32, base, top)
-        _stage(block_terms, TERM_GROUPS[2], terms8, base, top)
+        _stage(block_terms, Term.DISBURSED_ON, terms32, base, top)
+        _stage(block_terms, Term.TERM_UNIT, terms8, base, top)
         _stage(block_state, 0, state64, base, top)
-        _stage(block_state, STATE_GROUPS[1], state32, base, top)
-        _stage(block_state, STATE_GROUPS[2], state8, base, top)
+        _stage(block_state, State.ACCRUED_THROUGH, state32, base, top)
+        _stage(block_state, State.FRESH, state8, base, top)
         for i in range(base, top):
             count, postings = service_loan(
                 i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
