@@ -22,17 +22,16 @@ from accrual.kernels import ledger
 from accrual.kernels.accrue import (
     COUNT_OUT,
     DATE_OUT,
-    GROUP_DTYPES,
     MONEY_OUT,
-    STATE_GROUPS,
-    TERM_GROUPS,
+    WIDE_STATE,
+    WIDE_TERMS,
     State,
     Term,
     due_date_index,
     service_book,
 )
 from accrual.kernels.dates import NO_DATE
-from accrual.money import fen_to_money, money_array, readonly, to_fen
+from accrual.money import fen_to_money, money_array, to_fen
 from accrual.schema import (
     BOOK_STATE,
     Checks,
@@ -167,9 +166,9 @@ def accrue(
     through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
     pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
     extension = _extensions(extensions, kept, loans, fresh, through)
-    # Only the per-loan arrays go on, handed over in a list that `_run` empties: they are freed
-    # once the kernel is done, before the tables are built.
-    staged = [_terms(loans), _state(state, extension, len(loans))]
+    # Only the staging matrices go on: the columns are freed before the outputs exist, and
+    # the matrices themselves (handed over in a list that `_run` empties) before the tables do.
+    staged = [*_terms(loans), *_state(state, extension, len(loans))]
     loan_rejects = loans.rejects
     del loans, state, fresh, through
     release_memory()
@@ -358,27 +357,27 @@ def _show(ids: pl.Series) -> str:
     return shown + (f" and {ids.len() - 10} more" if ids.len() > 10 else "")
 
 
-def _groups(rows: dict[Any, np.ndarray], bounds: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
-    """The kernel's view of per-loan values: a tuple of read-only arrays per dtype group, members
-    bounds[g]:bounds[g + 1] in `GROUP_DTYPES[g]`. Arrays already of their group's dtype (nearly
-    all) are passed as they are, not copied; a boolean flag is viewed as int8."""
-    members = sorted(rows)
-    groups = []
-    for g, dtype in enumerate(GROUP_DTYPES):
-        arrays = []
-        for member in members[bounds[g] : bounds[g + 1]]:
-            values = rows[member]
-            if values.dtype == np.bool_ and dtype == np.int8:
-                values = values.view(np.int8)
-            arrays.append(readonly(np.ascontiguousarray(values, dtype=dtype)))
-        groups.append(tuple(arrays))
-    return groups
+INT32_MAX = 2**31 - 1
 
 
-def _terms(loans: Any) -> dict[Term, np.ndarray]:
-    """The `Term` values: an array per parameter, a value per loan."""
+def _split(rows: dict[int, np.ndarray], members: Any, wide: int, n: int) -> list[np.ndarray]:
+    """Stage per-loan values as two matrices, a row per member: the first `wide` members int64,
+    the rest int32 (clipped: a day count beyond 2**31 means "never" all the same)."""
+    amounts = np.empty((wide, n), dtype=np.int64)
+    narrow = np.empty((len(members) - wide, n), dtype=np.int32)
+    for member in members:
+        values = rows[member]
+        if member < wide:
+            amounts[member] = values
+        else:
+            narrow[member - wide] = np.minimum(values, INT32_MAX) if values.dtype.itemsize > 4 else values
+    return [amounts, narrow]
+
+
+def _terms(loans: Any) -> list[np.ndarray]:
+    """The `Term` matrices (int64 amounts, int32 terms): a row per parameter, a column per loan."""
     s = loans.servicing
-    return {
+    rows = {
         Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
         Term.TERM_UNIT: loans.term_unit, Term.DISBURSED_ON: loans.disbursed_on,
         Term.FIRST_DUE_ON: loans.first_due_on, Term.METHOD: loans.method, Term.DAY_COUNT: loans.day_count,
@@ -391,16 +390,18 @@ def _terms(loans: Any) -> dict[Term, np.ndarray]:
         Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
         Term.KEEPS_FEES: s["keeps_fees"],
     }  # fmt: skip
+    return _split(rows, Term, WIDE_TERMS, len(loans))
 
 
-def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> dict[State, np.ndarray]:
-    """The `State` values as read from the book; fresh loans' are zeros (and no prepayment date)."""
+def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> list[np.ndarray]:
+    """The `State` matrices (int64 balances, int32 state) as read from the book; fresh loans'
+    columns are zeros (and no prepayment date)."""
     names = {**state, **{k.replace("_on_", "_"): v for k, v in extension.items()}}
-    zeros = np.zeros(n, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int32)
     rows = {member: names.get(member.name.lower(), zeros) for member in State}
     if "prepaid_on" not in state:
         rows[State.PREPAID_ON] = np.full(n, NO_DATE, dtype=np.int32)
-    return rows
+    return _split(rows, State, WIDE_STATE, n)
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -455,21 +456,21 @@ def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 def _run(
     book: pl.DataFrame,
-    staged: list[dict[Any, np.ndarray]],
+    staged: list[np.ndarray],
     extension: dict[str, np.ndarray],
     pay: Payments,
     as_of: int,
     postings: str,
 ) -> Accrual:
-    terms, state = staged
-    n = terms[Term.PRINCIPAL].shape[0]
-    fresh = state[State.FRESH] != 0
+    amounts, terms, balances, held = staged
+    n = terms.shape[1]
+    fresh = held[State.FRESH - WIDE_STATE] == 1
     records_in, record_offsets = _records(book, fresh)
     chunks = _chunks(n)
     through = np.where(
         fresh,
-        terms[Term.DISBURSED_ON].astype(np.int64) - 1,
-        state[State.ACCRUED_THROUGH],
+        terms[Term.DISBURSED_ON - WIDE_TERMS].astype(np.int64) - 1,
+        held[State.ACCRUED_THROUGH - WIDE_STATE],
     )
     day0 = int(through.min()) + 1 if n else as_of
     detail = postings == "detail"
@@ -477,7 +478,7 @@ def _run(
     # chunk that needs more is simply run again.
     days = np.maximum(as_of - through, 0)
     holding = np.diff(record_offsets)
-    left = np.where(fresh, terms[Term.TERM], state[State.INSTALLMENTS_LEFT])
+    left = np.where(fresh, terms[Term.TERM - WIDE_TERMS], held[State.INSTALLMENTS_LEFT - WIDE_STATE])
     bills = np.minimum(left.astype(np.int64), days // 28 + 2)
     record_regions = _regions(holding + bills + 1, chunks)
     post_regions = _regions(
@@ -487,8 +488,10 @@ def _run(
     summary = np.zeros((chunks.shape[0] - 1, as_of - day0 + 1 if not detail else 0, ledger.N_KINDS), np.int64)
     needed = np.zeros((chunks.shape[0] - 1, 2), dtype=np.int64)
     inputs = (
-        *_groups(terms, TERM_GROUPS),
-        *_groups(state, STATE_GROUPS),
+        amounts,
+        terms,
+        balances,
+        held,
         records_in,
         record_offsets,
         pay.offsets,
@@ -517,7 +520,7 @@ def _run(
         )  # fmt: skip
         pieces.append((again, 0, 0))
     staged.clear()
-    del terms, state, inputs, records_in  # the outputs are all that is left to build from
+    del amounts, terms, balances, held, inputs, records_in  # the outputs are all that is left to build from
     release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (

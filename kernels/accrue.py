@@ -80,9 +80,9 @@ from .penalty import penalise
 
 
 class Term(IntEnum):
-    """Per-loan contract and policy: the columns of a loan's staged row, read from one array
-    each, grouped by dtype (`TERM_GROUPS`): int64 amounts, rates (× RATE_SCALE), day counts and
-    policy codes, then int32 dates, then int8 convention codes. PENALTY_NUM is over
+    """Per-loan contract and policy: the columns of a loan's staged row. The first WIDE_TERMS
+    (amounts and rates, × RATE_SCALE) come from the int64 `amounts` matrix, the rest (days,
+    counts, codes) from the int32 `terms` matrix, one row each. PENALTY_NUM is over
     RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
     WRITE_OFF_AFTER 0 when write-off is off."""
 
@@ -94,28 +94,31 @@ class Term(IntEnum):
     LATE_FEE_NUM = 5
     PREPAY_FEE_NUM = 6
     TERM = 7
-    FREE_DAYS = 8
-    GRACE_DAYS = 9
-    COMPOUND_AFTER = 10
-    LATE_FEE_AFTER = 11
-    NON_ACCRUAL_AFTER = 12
-    WRITE_OFF_AFTER = 13
-    ALLOCATION = 14
-    PREPAY = 15
-    KEEPS_FEES = 16
-    DISBURSED_ON = 17
-    FIRST_DUE_ON = 18
-    TERM_UNIT = 19
-    METHOD = 20
-    DAY_COUNT = 21
-    BASIS = 22
-    ROUNDING = 23
+    TERM_UNIT = 8
+    DISBURSED_ON = 9
+    FIRST_DUE_ON = 10
+    METHOD = 11
+    DAY_COUNT = 12
+    BASIS = 13
+    ROUNDING = 14
+    FREE_DAYS = 15
+    GRACE_DAYS = 16
+    COMPOUND_AFTER = 17
+    LATE_FEE_AFTER = 18
+    NON_ACCRUAL_AFTER = 19
+    WRITE_OFF_AFTER = 20
+    ALLOCATION = 21
+    PREPAY = 22
+    KEEPS_FEES = 23
+
+
+WIDE_TERMS = 7
 
 
 class State(IntEnum):
-    """Each loan's servicing state as read from the book, one array each, grouped by dtype
-    (`STATE_GROUPS`): int64 money, counts and the period weight, then int32 dates (as days),
-    then the int8 FRESH flag. FRESH loans start at disbursement and ignore the rest."""
+    """Each loan's servicing state as read from the book: the first WIDE_STATE (money and the
+    period weight) from the int64 `balances` matrix, the rest (dates as days, counts, codes)
+    from the int32 `state` matrix. FRESH loans start at disbursement and ignore the rest."""
 
     PRINCIPAL_OUTSTANDING = 0
     INTEREST_ACCRUED = 1
@@ -126,31 +129,21 @@ class State(IntEnum):
     PERIOD_WEIGHT = 6
     INTEREST_SETTLED = 7
     SETTLED_BALANCE_DAYS = 8
-    STATUS = 9
-    INSTALLMENTS_LEFT = 10
-    EXTENSION_DAYS_1 = 11
-    EXTENSION_DAYS_2 = 12
-    ACCRUED_THROUGH = 13
-    NEXT_DUE_ON = 14
-    PERIOD_START = 15
-    ACCRUING_SINCE = 16
-    EXTENSION_DUE_1 = 17
+    FRESH = 9
+    ACCRUED_THROUGH = 10
+    STATUS = 11
+    NEXT_DUE_ON = 12
+    INSTALLMENTS_LEFT = 13
+    PERIOD_START = 14
+    ACCRUING_SINCE = 15
+    EXTENSION_DUE_1 = 16
+    EXTENSION_DAYS_1 = 17
     EXTENSION_DUE_2 = 18
-    PREPAID_ON = 19
-    FRESH = 20
+    EXTENSION_DAYS_2 = 19
+    PREPAID_ON = 20
 
 
-# Where each dtype's members start: int64 from 0, int32 from the first bound, int8 from the
-# second. The kernel takes one tuple of arrays per group, so no caller copies columns into a
-# matrix of one dtype first, and the signature (hence the compiled code) never changes.
-GROUP_DTYPES = (np.int64, np.int32, np.int8)
-N_TERMS = len(Term)
-N_STATE = len(State)
-TERM_GROUPS = (0, int(Term.DISBURSED_ON), int(Term.TERM_UNIT), N_TERMS)
-STATE_GROUPS = (0, int(State.ACCRUED_THROUGH), int(State.FRESH), N_STATE)
-# Plain ints for the tuple indexes the kernel takes (Numba indexes a tuple by a constant int,
-# not by an IntEnum member).
-_TERM, _INSTALLMENTS_LEFT = int(Term.TERM), int(State.INSTALLMENTS_LEFT)
+WIDE_STATE = 9
 
 
 BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
@@ -436,17 +429,16 @@ def record_bound(records, through, left, as_of):
 
 @jit
 def _stage(block, first_column, rows, base, top):
-    """Copy loans base:top of a tuple of column arrays into columns first_column: of `block`."""
-    for f in range(len(rows)):
-        row = rows[f]
+    """Copy loans base:top of a row-per-field matrix into columns first_column: of `block`."""
+    for f in range(rows.shape[0]):
         for i in range(base, top):
-            block[i - base, first_column + f] = row[i]
+            block[i - base, first_column + f] = rows[f, i]
 
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, terms64, terms32, terms8, state64, state32, state8, records_in, record_offsets, pay_offsets, paid_on,
-    pay_amount, pay_prepay, out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
+    lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
     """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
@@ -455,16 +447,17 @@ def service_chunk(
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
-    fresh = state8[0]  # State.FRESH, the first (only) int8 member
-    disbursed_on = terms32[0]  # Term.DISBURSED_ON, the first int32 member
+    narrow_terms, narrow_state = Term.TERM, State.FRESH  # first rows of the int32 matrices
     for i in range(lo, hi):
-        if fresh[i]:  # scalars only: an array argument costs a refcount
-            disbursed = np.int64(disbursed_on[i])
-            bound = record_bound(0, disbursed - 1, terms64[_TERM][i], as_of)
+        if state[State.FRESH - narrow_state, i]:  # scalars only: an array argument costs a refcount
+            disbursed = np.int64(terms[Term.DISBURSED_ON - narrow_terms, i])
+            bound = record_bound(0, disbursed - 1, np.int64(terms[Term.TERM - narrow_terms, i]), as_of)
         else:
             held = record_offsets[i + 1] - record_offsets[i]
-            through = np.int64(state32[0][i])  # State.ACCRUED_THROUGH, the first int32 member
-            bound = record_bound(held, through, state64[_INSTALLMENTS_LEFT][i], as_of)
+            through = np.int64(state[State.ACCRUED_THROUGH - narrow_state, i])
+            bound = record_bound(
+                held, through, np.int64(state[State.INSTALLMENTS_LEFT - narrow_state, i]), as_of
+            )
         capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
@@ -472,16 +465,14 @@ def service_chunk(
     post_row = post_start
     # A loan reads ~40 terms and state values: copied block by block into loan-major int64
     # scratch, each loan's values share a few cache lines instead of touching ~40 column streams.
-    block_terms = np.empty((BLOCK, N_TERMS), dtype=np.int64)
-    block_state = np.empty((BLOCK, N_STATE), dtype=np.int64)
+    block_terms = np.empty((BLOCK, WIDE_TERMS + terms.shape[0]), dtype=np.int64)
+    block_state = np.empty((BLOCK, WIDE_STATE + state.shape[0]), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
-        _stage(block_terms, 0, terms64, base, top)
-        _stage(block_terms, Term.DISBURSED_ON, terms32, base, top)
-        _stage(block_terms, Term.TERM_UNIT, terms8, base, top)
-        _stage(block_state, 0, state64, base, top)
-        _stage(block_state, State.ACCRUED_THROUGH, state32, base, top)
-        _stage(block_state, State.FRESH, state8, base, top)
+        _stage(block_terms, 0, amounts, base, top)
+        _stage(block_terms, WIDE_TERMS, terms, base, top)
+        _stage(block_state, 0, balances, base, top)
+        _stage(block_state, WIDE_STATE, state, base, top)
         for i in range(base, top):
             count, postings = service_loan(
                 i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
@@ -496,14 +487,11 @@ def service_chunk(
 
 @parallel_jit
 def service_book(
-    as_of, day0, chunks, terms64, terms32, terms8, state64, state32, state8, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    as_of, day0, chunks, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
     out_dates, out_counts, out_money, record_counts, out_records, record_regions,
     post_loan, post_on, post_kind, post_amount, post_regions, summary, needed,
 ):  # fmt: skip
     """Service every loan up to `as_of`, chunk by chunk in parallel.
-
-    `terms64, terms32, terms8` hold one array per `Term` member (a value per loan) in the
-    order and dtypes of `TERM_GROUPS`; `state64, state32, state8` likewise for `State`.
 
     Chunk c writes unpaid records to rows record_regions[c]:record_regions[c + 1] and postings
     to rows post_regions[c]:post_regions[c + 1] (no postings when `post_loan` is empty), its daily
@@ -514,7 +502,7 @@ def service_book(
     for c in prange(chunks.shape[0] - 1):
         post_end = post_regions[c + 1] if post_loan.shape[0] > 0 else post_regions[c]
         used_records, used_postings = service_chunk(
-            chunks[c], chunks[c + 1], as_of, day0, terms64, terms32, terms8, state64, state32, state8, records_in, record_offsets, pay_offsets, paid_on,
+            chunks[c], chunks[c + 1], as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on,
             pay_amount, pay_prepay, out_dates, out_counts, out_money, record_counts, out_records,
             record_regions[c], record_regions[c + 1], post_loan, post_on, post_kind, post_amount,
             post_regions[c], post_end, summary[c],
