@@ -118,9 +118,8 @@ def smart_prepay(
     s = loans.servicing
     n = len(loans)
 
-    def get(
-        name: str, dtype: Any, fill: int = 0
-    ) -> np.ndarray:  # read-only whether given or not: one kernel signature
+    # read-only whether the book has the column or not, so the kernel keeps one signature
+    def get(name: str, dtype: Any, fill: int = 0) -> np.ndarray:
         return readonly(np.ascontiguousarray(s.get(name, np.full(n, fill)), dtype=dtype))
 
     fresh = s["fresh"]

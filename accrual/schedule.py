@@ -159,7 +159,8 @@ def _fill_remaining(
     fresh = state["fresh"]
     n = len(arrays)
 
-    def get(name: str, dtype: Any) -> np.ndarray:  # read-only whether given or not: one kernel signature
+    # read-only whether the book has the column or not, so the kernel keeps one signature
+    def get(name: str, dtype: Any) -> np.ndarray:
         return readonly(np.ascontiguousarray(state.get(name, np.zeros(n)), dtype=dtype))
 
     next_due = get("next_due_on", np.int32)

@@ -52,6 +52,23 @@ def test_decimal_money_from_a_sliced_column():
     assert fen.tolist() == [200, -301]
 
 
+@given(
+    st.lists(st.lists(st.integers(-(10**20), 10**20), max_size=20), min_size=1, max_size=6),
+    st.sampled_from([0, 2, 3]),
+    st.integers(0, 5),
+)
+def test_decimal_money_from_many_chunks(chunks, scale, skip):
+    """A column of several chunks (as read from Parquet row groups), sliced into a chunk: each
+    chunk lands at its own rows, with its own offset."""
+    parts = [pl.Series([Decimal(u).scaleb(-scale) for u in c], dtype=pl.Decimal(38, scale)) for c in chunks]
+    column = pl.concat(parts, rechunk=False).slice(skip)
+    fen, overflow = to_fen(column)
+    with localcontext(prec=60):
+        want = [int(x.quantize(FEN, rounding=ROUND_HALF_UP) * 100) for x in column.to_list()]
+    assert fen.tolist() == [0 if abs(w) > MAX_FEN else w for w in want]
+    assert overflow.tolist() == [abs(w) > MAX_FEN for w in want]
+
+
 def test_bad_floats_overflow_to_zero():
     fen, overflow = to_fen(pl.Series([float("nan"), float("inf"), -1e15, 1e13, None]))
     assert overflow.tolist() == [True, True, True, False, False]
