@@ -529,8 +529,7 @@ def main(argv: list[str] | None = None) -> None:
     floor_generated_call, nbytes_generated = schedule_floor_call(generated)
     # Each floor ratio's two sides alternate, so both see the same memory conditions (the
     # floor timed a minute apart drifted by up to 2× on this VM). Peers run back to back, as a
-    # user re-running a cell would: alternating with the NumPy peer made our next call ≈ 2×
-    # slower (measured, cause not pinned down: the peer allocates and frees many large temporaries).
+    # user re-running a cell would.
     annuity = interleaved({"floor": floor_call, "ours": lambda: accrual.schedule(loans)}, args.repeat)
     mix = interleaved(
         {"floor": floor_generated_call, "ours": lambda: accrual.schedule(generated)}, args.repeat
