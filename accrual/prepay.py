@@ -18,7 +18,7 @@ import polars as pl
 from accrual.conventions import Prepay, Status, enum_series
 from accrual.kernels.dates import NO_DATE
 from accrual.kernels.prepay import fill_smart_prepay
-from accrual.money import MONEY_DTYPE, fen_to_money, readonly, to_fen
+from accrual.money import MONEY_DTYPE, fen_to_money, to_fen
 from accrual.schema import (
     Checks,
     ValidationError,
@@ -118,9 +118,8 @@ def smart_prepay(
     s = loans.servicing
     n = len(loans)
 
-    # read-only whether the book has the column or not, so the kernel keeps one signature
     def get(name: str, dtype: Any, fill: int = 0) -> np.ndarray:
-        return readonly(np.ascontiguousarray(s.get(name, np.full(n, fill)), dtype=dtype))
+        return np.ascontiguousarray(s.get(name, np.full(n, fill)), dtype=dtype)
 
     fresh = s["fresh"]
     eligible = fresh | ((get("status", np.int64) == Status.ACTIVE) & (s["owing"] == 0))

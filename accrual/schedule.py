@@ -11,7 +11,7 @@ import pyarrow as pa
 from accrual.conventions import Prepay, Status, normalise
 from accrual.kernels.amortize import BULLET, DAY, fill_remaining, fill_schedule
 from accrual.kernels.dates import NO_DATE
-from accrual.money import money_array, readonly, to_fen
+from accrual.money import money_array, to_fen
 from accrual.schema import (
     SCHEDULE_COLUMNS,
     Checks,
@@ -159,9 +159,8 @@ def _fill_remaining(
     fresh = state["fresh"]
     n = len(arrays)
 
-    # read-only whether the book has the column or not, so the kernel keeps one signature
     def get(name: str, dtype: Any) -> np.ndarray:
-        return readonly(np.ascontiguousarray(state.get(name, np.zeros(n)), dtype=dtype))
+        return np.ascontiguousarray(state.get(name, np.zeros(n)), dtype=dtype)
 
     next_due = get("next_due_on", np.int32)
     billing = (get("status", np.int64) == Status.ACTIVE) & (next_due != NO_DATE)

@@ -367,15 +367,6 @@ def _days(column: pl.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
     return column.to_physical().fill_null(NO_DATE).to_numpy().astype(np.int32), nulls
 
 
-def _state_days(column: pl.Series, name: str) -> np.ndarray:
-    """A book state date column as read-only int32 days (NO_DATE for null), not copied when it
-    has no nulls: only the kernels read it."""
-    if column.dtype != pl.Date:
-        return readonly(_days(column, name)[0])
-    days = column.to_physical()
-    return readonly(np.asarray((days.fill_null(NO_DATE) if days.null_count() else days).to_numpy(), np.int32))
-
-
 def prepare_loans(
     loans: Any,
     defaults: dict[str, Any],
@@ -799,7 +790,7 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     checks.add(~fresh & (status < 0), "status", "unknown status (expected active, closed or written_off)")
     out["status"] = np.maximum(status, 0).astype(np.int64)
     for name in STATE_DATES:
-        out[name] = _state_days(frame[name], name)
+        out[name], _ = _days(frame[name], name)
     for name in (c for c in STATE_COUNTS if c not in absent):
         out[name] = frame[name].cast(pl.Int64).fill_null(0).to_numpy()
     return out

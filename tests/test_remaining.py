@@ -5,6 +5,8 @@ servicing leaves the schedule's tail; prepayment properties."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -281,3 +283,20 @@ def test_a_surplus_never_costs_more_interest_and_reduce_term_saves_most():
     assert (totals["reduce_installment"] <= plain["interest"]).all()
     assert (totals["smart"] <= totals["reduce_installment"]).all()
     assert totals["smart"].sum() < plain["interest"].sum()
+
+
+def test_remaining_kernel_compiles_once_for_books_and_projections():
+    """A book's state arrays and a projection's fills reach `fill_remaining` as the same array
+    types (`prepare_loans` hands every servicing array over writable and contiguous), so a
+    process that does both compiles (or loads) it once, not twice."""
+    code = """
+import datetime as dt, polars as pl, accrual
+from accrual.kernels.amortize import fill_remaining
+loans = accrual.generate(50, 1)
+as_of = loans["disbursed_on"].max() + dt.timedelta(days=40)
+accrual.schedule(loans, monthly_surplus=10.0)  # a projection: no state columns
+accrual.schedule(accrual.accrue(loans, as_of).book)  # a book: state columns as read
+print(len(fill_remaining.signatures))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "1"
