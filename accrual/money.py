@@ -63,19 +63,19 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     elif isinstance(dtype, pl.Decimal):
         # chunk by chunk: the Series' own `to_arrow` would copy a many-chunk column (as read
         # from Parquet row groups) into one
+        arrow = series.to_frame().to_arrow().column(0)
+        scale = dtype.scale or 0
+        if scale > 2:  # round to the fen in Arrow's 128 bits: Decimal(38, 18) amounts overflow 64 unscaled
+            arrow = pc.round(arrow, ndigits=2, round_mode="half_towards_infinity")  # half away from zero
+            scale = 2
+        if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
+            arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
         start = 0
-        for arrow in series.to_frame().to_arrow().column(0).chunks:
-            scale = dtype.scale or 0
-            if scale > 2:
-                # round to the fen in Arrow's 128 bits: Decimal(38, 18) amounts overflow 64 unscaled
-                arrow = pc.round(arrow, ndigits=2, round_mode="half_towards_infinity")  # half away from zero
-                scale = 2
-            if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
-                arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
-            stop = start + len(arrow)
-            words = np.frombuffer(arrow.buffers()[1], dtype=np.int64, count=2 * (arrow.offset + len(arrow)))
+        for chunk in arrow.chunks:
+            stop = start + len(chunk)
+            words = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=2 * (chunk.offset + len(chunk)))
             fen_from_decimal(
-                readonly(words), arrow.offset, 10 ** (2 - scale), fen[start:stop], overflow[start:stop]
+                readonly(words), chunk.offset, 10 ** (2 - scale), fen[start:stop], overflow[start:stop]
             )
             start = stop
     elif dtype.is_float():
