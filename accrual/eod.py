@@ -28,7 +28,7 @@ from accrual.kernels.accrue import (
     State,
     Term,
     due_date_index,
-    service_book,
+    service_chunk,
 )
 from accrual.kernels.dates import NO_DATE
 from accrual.money import fen_to_money, money_array, to_fen
@@ -47,6 +47,7 @@ from accrual.schema import (
     prepare_loans,
     servicing_terms,
 )
+from accrual.threads import in_parallel
 
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
@@ -486,7 +487,6 @@ def _run(
     )
     out = _outputs(n, int(record_regions[-1]), int(post_regions[-1]) if detail else 0)
     summary = np.zeros((chunks.shape[0] - 1, as_of - day0 + 1 if not detail else 0, ledger.N_KINDS), np.int64)
-    needed = np.zeros((chunks.shape[0] - 1, 2), dtype=np.int64)
     inputs = (
         amounts,
         terms,
@@ -499,26 +499,10 @@ def _run(
         pay.amount,
         pay.prepay,
     )
-    service_book(
-        as_of, day0, chunks, *inputs, out.dates, out.counts, out.money, out.record_counts, out.records,
-        record_regions, *out.post, post_regions, summary, needed,
-    )  # fmt: skip
-    pieces = []  # per chunk: (outputs, first record row, first posting row)
-    for c in range(chunks.shape[0] - 1):
-        fits = needed[c, 0] <= record_regions[c + 1] - record_regions[c]
-        fits &= not detail or needed[c, 1] <= post_regions[c + 1] - post_regions[c]
-        if fits:
-            pieces.append((out, int(record_regions[c]), int(post_regions[c])))
-            continue
-        # Run the chunk again with exactly the room it needs (its state and summary are the same).
-        again = _outputs(n, int(needed[c, 0]), int(needed[c, 1]) if detail else 0)
-        one = chunks[c : c + 2]
-        service_book(
-            as_of, day0, one, *inputs, again.dates, again.counts, again.money, out.record_counts, again.records,
-            np.array([0, needed[c, 0]]), *again.post, np.array([0, needed[c, 1]]),
-            np.zeros((1, summary.shape[1], ledger.N_KINDS), np.int64), np.zeros((1, 2), np.int64),
-        )  # fmt: skip
-        pieces.append((again, 0, 0))
+
+    needed, pieces = _serve(
+        chunks, as_of, day0, inputs, out, record_regions, post_regions if detail else None, summary
+    )
     staged.clear()
     del amounts, terms, balances, held, inputs, records_in  # the outputs are all that is left to build from
     release_memory()
@@ -527,6 +511,44 @@ def _run(
         _postings(book["loan_id"], needed[:, 1], pieces) if detail else _summary(summary.sum(axis=0), day0)
     )
     return Accrual(new_book, ledger_rows)
+
+
+def _serve(
+    chunks: np.ndarray, as_of: int, day0: int, inputs: tuple[np.ndarray, ...], out: _Outputs,
+    record_regions: np.ndarray, post_regions: np.ndarray | None, summary: np.ndarray,
+) -> tuple[np.ndarray, list[tuple[_Outputs, int, int]]]:  # fmt: skip
+    """Run the kernel over every chunk, on all cores; a chunk whose records or postings
+    (`post_regions` None: summary only) overflow its region runs again into buffers of its own.
+
+    Returns the (records, postings) each chunk used, and per chunk the outputs holding it with
+    its first record and posting rows.
+    """
+    n = out.record_counts.shape[0]
+
+    def service(c: int, into: _Outputs, records: Any, postings: Any, totals: np.ndarray) -> tuple[int, int]:
+        return service_chunk(
+            chunks[c], chunks[c + 1], as_of, day0, *inputs, into.dates, into.counts, into.money, out.record_counts,
+            into.records, *records, *into.post, *postings, totals,
+        )  # fmt: skip
+
+    def first_run(c: int) -> tuple[int, int]:
+        postings = (0, 0) if post_regions is None else post_regions[c : c + 2]
+        return service(c, out, record_regions[c : c + 2], postings, summary[c])
+
+    needed = np.array(in_parallel(first_run, chunks.shape[0] - 1), dtype=np.int64).reshape(-1, 2)
+    pieces = []
+    for c in range(chunks.shape[0] - 1):
+        fits = needed[c, 0] <= record_regions[c + 1] - record_regions[c]
+        fits &= post_regions is None or needed[c, 1] <= post_regions[c + 1] - post_regions[c]
+        if fits:
+            pieces.append((out, int(record_regions[c]), 0 if post_regions is None else int(post_regions[c])))
+            continue
+        # Run the chunk again with exactly the room it needs (its state and summary are the same).
+        postings = 0 if post_regions is None else int(needed[c, 1])
+        again = _outputs(n, int(needed[c, 0]), postings)
+        service(c, again, (0, needed[c, 0]), (0, postings), np.zeros(summary.shape[1:], np.int64))
+        pieces.append((again, 0, 0))
+    return needed, pieces
 
 
 def _outputs(n: int, records: int, postings: int) -> _Outputs:
