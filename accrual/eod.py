@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, NamedTuple, overload
 
-import numba
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -47,7 +46,7 @@ from accrual.schema import (
     prepare_loans,
     servicing_terms,
 )
-from accrual.threads import in_parallel
+from accrual.threads import chunk_bounds, in_parallel
 
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
@@ -428,12 +427,6 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     return matrix, offsets
 
 
-def _chunks(n: int) -> np.ndarray:
-    """Chunk bounds: a few per thread, so uneven loans balance out."""
-    count = max(1, min(n, 8 * numba.get_num_threads()))
-    return np.linspace(0, n, count + 1).astype(np.int64)
-
-
 class _Outputs(NamedTuple):
     """The kernel's output buffers: fixed per-loan state, and regions of records and postings."""
 
@@ -467,7 +460,7 @@ def _run(
     n = terms.shape[1]
     fresh = held[State.FRESH - WIDE_STATE] == 1
     records_in, record_offsets = _records(book, fresh)
-    chunks = _chunks(n)
+    chunks = chunk_bounds(n)
     through = np.where(
         fresh,
         terms[Term.DISBURSED_ON - WIDE_TERMS].astype(np.int64) - 1,

@@ -22,6 +22,7 @@ from accrual.schema import (
     prepare_loans,
     servicing_terms,
 )
+from accrual.threads import over_chunks
 
 
 @overload
@@ -137,7 +138,7 @@ def _loan_arguments(arrays: LoanArrays) -> tuple[Any, ...]:
 def _build(arrays: LoanArrays) -> pl.DataFrame:
     offsets = schedule_offsets(arrays)
     ids, outputs = _outputs(arrays, int(offsets[-1]))
-    fill_schedule(offsets, ids, *_loan_arguments(arrays), *outputs)
+    over_chunks(fill_schedule, len(arrays), offsets, ids, *_loan_arguments(arrays), *outputs)
     return _table(arrays, outputs)
 
 
@@ -168,9 +169,9 @@ def _fill_remaining(
     offsets = _offsets(counts)
     ids, outputs = _outputs(arrays, int(offsets[-1]), sweeping)
     written = np.empty(n, dtype=np.int64)
-    fill_remaining(
-        offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh, get("principal_outstanding", np.int64),
-        get("installment", np.int64), next_due, get("installments_left", np.int64),
+    over_chunks(
+        fill_remaining, n, offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh,
+        get("principal_outstanding", np.int64), get("installment", np.int64), next_due, get("installments_left", np.int64),
         get("period_start", np.int32), get("accruing_since", np.int32), get("period_weight", np.int64),
         get("prepaid_on", np.int32), get("settled_balance_days", np.int64), get("interest_settled", np.int64),
         state["surplus"], state["prepay_fee_num"], state["prepay"], *outputs, written,

@@ -1,4 +1,10 @@
-"""Chunks of loans on all cores, from Python threads: every kernel releases the GIL (`nogil`)."""
+"""Chunks of loans on all cores, from Python threads: every kernel releases the GIL (`nogil`).
+
+The big per-loan kernels (`fill_schedule`, `fill_remaining`, `service_chunk`) are serial over a
+range of loans, and run here chunk by chunk. A `prange` over the chunks would do the same
+work, but Numba optimises a parallel kernel's module again with every function inlined into
+it, which made the first call's compile about a third longer.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numba
+import numpy as np
 
 from accrual.kernels._config import PARALLEL
 
@@ -25,3 +32,15 @@ def in_parallel(work: Callable[[int], T], count: int) -> list[T]:
     if workers <= 1:
         return [work(c) for c in range(count)]
     return list(_pool(workers).map(work, range(count)))
+
+
+def chunk_bounds(n: int) -> np.ndarray:
+    """Bounds of the chunks of n loans: a few per thread, so uneven loans balance out."""
+    count = max(1, min(n, 8 * numba.get_num_threads()))
+    return np.linspace(0, n, count + 1).astype(np.int64)
+
+
+def over_chunks(kernel: Callable[..., T], n: int, *arguments: object) -> list[T]:
+    """kernel(lo, hi, *arguments) for the chunks lo:hi of n loans, on all cores."""
+    bounds = chunk_bounds(n)
+    return in_parallel(lambda c: kernel(bounds[c], bounds[c + 1], *arguments), bounds.shape[0] - 1)

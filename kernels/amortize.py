@@ -11,9 +11,8 @@ rounded once.
 """
 
 import numpy as np
-from numba import prange
 
-from ._config import inline_jit, jit, parallel_jit
+from ._config import inline_jit, jit
 from .dates import (
     NO_DATE,
     civil_from_days,
@@ -393,16 +392,17 @@ def loan_schedule(
     )  # fmt: skip
 
 
-@parallel_jit
+@jit
 def fill_schedule(
-    offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    lo, hi, offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
     day_count, basis, multiple, rounding, fee_num, free_days, out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
-    """Write every loan's schedule into rows offsets[i]:offsets[i+1] of the outputs, in parallel.
+    """Write the schedules of loans lo:hi into rows offsets[i]:offsets[i+1] of the outputs (the
+    caller runs chunks of loans on all cores: `accrual.threads`).
 
     `out_money` is (5, rows, 2) int64: payment, principal, interest, fee, balance as Decimal128.
     """
-    for i in prange(offsets.shape[0] - 1):
+    for i in range(lo, hi):
         loan_schedule(
             i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
             method, day_count, basis, multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False,
@@ -410,14 +410,14 @@ def fill_schedule(
         )  # fmt: skip
 
 
-@parallel_jit
+@jit
 def fill_remaining(
-    offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    lo, hi, offsets, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
     day_count, basis, multiple, rounding, fee_num, free_days, keeps_fees, fresh, outstanding,
     installment, next_due_on, installments_left, period_start, accruing_since, weight, prepaid_on,
     settled_days, settled_interest, surplus, prepay_fee_num, strategy, out_loan_id, out_period, out_due_on, out_money, out_rows,
 ):  # fmt: skip
-    """Each loan's installments not yet billed, from its servicing state, into rows
+    """Each of loans lo:hi's installments not yet billed, from its servicing state, into rows
     offsets[i]:offsets[i+1] (an upper bound: `out_rows[i]` says how many were written).
 
     If the borrower pays on time from here, these are exactly what EOD billing will bill: the
@@ -428,7 +428,7 @@ def fill_remaining(
     state yet) get their whole schedule. Rows with nothing left to bill get none. A `surplus`
     per loan (fen, 0 for none) is swept into prepayment on each due date (a projection).
     """
-    for i in prange(offsets.shape[0] - 1):
+    for i in range(lo, hi):
         left = offsets[i + 1] - offsets[i]  # rows reserved: the schedule's, or the installments left
         if left == 0:
             out_rows[i] = 0
