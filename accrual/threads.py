@@ -3,7 +3,12 @@
 The big per-loan kernels (`fill_schedule`, `fill_remaining`, `service_chunk`) are serial over a
 range of loans, and run here chunk by chunk. A `prange` over the chunks would do the same
 work, but Numba optimises a parallel kernel's module again with every function inlined into
-it, which made the first call's compile about a third longer.
+it: ≈ 7 s of `accrue`'s 22–24 s first-call compile, ≈ 0.4 s of `schedule`'s 8 s, for no speed.
+`ACCRUAL_PARALLEL=0` runs the chunks in turn on the calling thread.
+
+>>> from accrual.threads import over_chunks
+>>> over_chunks(lambda lo, hi, scale: int(hi - lo) * scale, 3, 10)  # 3 loans: a chunk each
+[10, 10, 10]
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@
 - `fastmath=False`: never on money; reassociation would change roundings.
 - `error_model="numpy"`: no Python exception checks on integer division; kernels guarantee
   non-zero denominators themselves (validation rejects the inputs that could make one).
-- `parallel=True` for loan-parallel kernels; `ACCRUAL_PARALLEL=0` turns it off (for profiling
-  or for platforms without a threading layer), `ACCRUAL_NUMBA_CACHE=0` turns caching off.
+- `parallel=True` for loan-parallel kernels; `ACCRUAL_PARALLEL=0` turns it off, and the chunk
+  threads of `accrual.threads` too (for profiling or for platforms without a threading layer);
+  `ACCRUAL_NUMBA_CACHE=0` turns caching off.
   Serial builds of the parallel kernels are never cached: Numba's cache key does not hold the
   `parallel` flag, so a cached parallel build would be loaded in their place.
 """

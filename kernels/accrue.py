@@ -18,10 +18,10 @@ cores from Python threads (`accrual.threads`; the kernel releases the GIL). A `p
 chunks would do the same work, but Numba optimises a parallel kernel's module again with every
 function inlined into it: ≈ 7 s more of first-call compile, a third of the total. A chunk owns
 its scratch, its slice of the daily summary, and a region of the variable-length outputs
-(unpaid installments, postings) sized by the caller's estimate; it fills them in one pass. Should a region be too
-small, the chunk keeps walking without writing there, reports what it needed, and the caller
-runs that chunk again with room enough (rare: the estimate is generous, and untouched memory
-costs nothing). No two threads write the same slot.
+(unpaid installments, postings) sized by the caller's estimate; it fills them in one pass.
+Should a region be too small, the chunk keeps walking without writing there, reports what it
+needed, and the caller runs that chunk again with room enough (rare: the estimate is generous,
+and untouched memory costs nothing). No two threads write the same slot.
 """
 
 from enum import IntEnum
