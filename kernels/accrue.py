@@ -13,15 +13,13 @@ of the period's interest for the segment's days so far, rounded once. So a perio
 postings add up exactly to the interest billed for it, and a prepayment on any day saves
 exactly the interest of the days it covers.
 
-Loans are processed in chunks, one `service_chunk` call each; the caller runs the calls on all
-cores from Python threads (`accrual.threads`; the kernel releases the GIL). A `prange` over the
-chunks would do the same work, but Numba optimises a parallel kernel's module again with every
-function inlined into it: ≈ 7 s more of first-call compile, a third of the total. A chunk owns
-its scratch, its slice of the daily summary, and a region of the variable-length outputs
-(unpaid installments, postings) sized by the caller's estimate; it fills them in one pass.
-Should a region be too small, the chunk keeps walking without writing there, reports what it
-needed, and the caller runs that chunk again with room enough (rare: the estimate is generous,
-and untouched memory costs nothing). No two threads write the same slot.
+Loans are processed in chunks, one `service_chunk` call each, which the caller runs on all cores
+(`accrual.threads` says why threads and not a `prange`). A chunk owns its scratch, its slice of
+the daily summary, and a region of the variable-length outputs (unpaid installments, postings)
+sized by the caller's estimate; it fills them in one pass. Should a region be too small, the
+chunk keeps walking without writing there, reports what it needed, and the caller runs that
+chunk again with room enough (rare: the estimate is generous, and untouched memory costs
+nothing). No two threads write the same slot.
 """
 
 from enum import IntEnum
