@@ -18,7 +18,6 @@ from .dates import (
     civil_from_days,
     clipped_day,
     cursor_after,
-    month_cursor,
     month_date,
     month_index,
     next_month,
@@ -91,13 +90,13 @@ def first_period(term, term_unit, disbursed_on, first_due_on):
     if term_unit == DAY:
         return 1, disbursed_on + term, True, 0, (0, 1, 0)
     y, m, d = civil_from_days(disbursed_on)
-    year, month, month_first = month_cursor(y * 12 + m)  # the month after disbursement
+    year, month, month_first = next_month(y, m, disbursed_on - d + 1)  # the month after disbursement
     one_month_on = clipped_day(year, month, month_first, d)
     if first_due_on == NO_DATE:
         return term, one_month_on, False, d, next_month(year, month, month_first)
     first_due = np.int64(first_due_on)
-    y, m, d = civil_from_days(first_due)
-    return term, first_due, first_due != one_month_on, d, month_cursor(y * 12 + m)
+    _, _, keep_day = civil_from_days(first_due)
+    return term, first_due, first_due != one_month_on, keep_day, cursor_after(first_due)
 
 
 @jit
@@ -151,6 +150,8 @@ def opening_period(
 @jit
 def installment_fee(principal, fee_num, mode):
     """The fee of every installment: rate × original principal, rounded."""
+    if fee_num == 0:  # most loans: skip the exact division
+        return 0
     return mul_div_round(principal, fee_num, 1, RATE_SCALE, mode)
 
 
@@ -320,18 +321,19 @@ def write_periods(
                 )
         if ends and keeps_fees:
             f = fee * (count - k)
-        put_money(out_money[0], row + k, p + interest + f + swept + swept_fee)
+        r = np.uint64(row + k)  # unsigned: no negative-index wraparound on each store
+        put_money(out_money[0], r, p + interest + f + swept + swept_fee)
         if every_column:
-            out_loan_id[row + k] = loan
-            out_period[row + k] = number + k
-            out_due_on[row + k] = due
-            put_money(out_money[1], row + k, p)
-            put_money(out_money[2], row + k, interest)
-            put_money(out_money[3], row + k, f)
-            put_money(out_money[4], row + k, balance)
+            out_loan_id[r] = loan
+            out_period[r] = number + k
+            out_due_on[r] = due
+            put_money(out_money[1], r, p)
+            put_money(out_money[2], r, interest)
+            put_money(out_money[3], r, f)
+            put_money(out_money[4], r, balance)
             if out_money.shape[0] > 5:
-                put_money(out_money[5], row + k, swept)
-                put_money(out_money[6], row + k, swept_fee)
+                put_money(out_money[5], r, swept)
+                put_money(out_money[6], r, swept_fee)
         if ends:
             return k + 1
         start = due
@@ -371,23 +373,23 @@ def opening_schedule(
 
 @inline_jit
 def loan_schedule(
-    i, row, loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
-    day_count, basis, multiple, rounding, fee_num, free_days, surplus, prepay_fee_num, strategy, keeps_fees,
+    row, loan, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method,
+    day_count, basis, multiple, mode, fee_num, free_days, surplus, prepay_fee_num, strategy, keeps_fees,
     out_loan_id, out_period, out_due_on, out_money,
 ):  # fmt: skip
-    """Write loan i's whole schedule from row `row` on (sweeping a `surplus` into prepayment when
-    one is given: see `write_periods`); returns the number of installments written."""
-    mode = rounding[i]
-    start = np.int64(disbursed_on[i])
-    free_end = start + free_days[i]
+    """Write one loan's whole schedule from row `row` on (sweeping a `surplus` into prepayment
+    when one is given: see `write_periods`); returns the number of installments written.
+    The loan's terms come as scalars: arrays passed through would cost reference counts."""
+    start = np.int64(disbursed_on)
+    free_end = start + free_days
     count, due, cursor, keep_day, regular, fixed, first_interest = opening_schedule(
-        principal[i], annual_num[i], term[i], term_unit[i], start, first_due_on[i], method[i], day_count[i],
-        basis[i], multiple[i], mode, free_end,
+        principal, annual_num, term, term_unit, start, first_due_on, method, day_count,
+        basis, multiple, mode, free_end,
     )  # fmt: skip
     return write_periods(
-        row, count, 1, loan_id[i], principal[i], start, due, cursor, keep_day, regular, method[i], fixed,
-        installment_fee(principal[i], fee_num[i], mode), first_interest, False, keeps_fees, annual_num[i], mode,
-        basis[i], day_count[i], free_end, surplus, prepay_fee_num, strategy, multiple[i],
+        row, count, 1, loan, principal, start, due, cursor, keep_day, regular, method, fixed,
+        installment_fee(principal, fee_num, mode), first_interest, False, keeps_fees, annual_num, mode,
+        basis, day_count, free_end, surplus, prepay_fee_num, strategy, multiple,
         out_loan_id, out_period, out_due_on, out_money,
     )  # fmt: skip
 
@@ -404,9 +406,9 @@ def fill_schedule(
     """
     for i in range(lo, hi):
         loan_schedule(
-            i, offsets[i], loan_id, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-            method, day_count, basis, multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False,
-            out_loan_id, out_period, out_due_on, out_money,
+            offsets[i], loan_id[i], principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i],
+            first_due_on[i], method[i], day_count[i], basis[i], multiple[i], rounding[i], fee_num[i],
+            free_days[i], 0, 0, REDUCE_TERM, False, out_loan_id, out_period, out_due_on, out_money,
         )  # fmt: skip
 
 

@@ -125,11 +125,11 @@ def fill_cost(
         money = np.empty((1, MAX_ROWS, 2), dtype=np.int64)  # the payments only
         flows = np.empty(MAX_ROWS, dtype=np.float64)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            # ids are not needed: the principal column fills the unused id slot
+            # ids are not needed: 0 fills the unused id slot
             count = loan_schedule(
-                i, 0, principal, principal, annual_num, term, term_unit, disbursed_on, first_due_on,
-                method, day_count, basis, multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False,
-                ids, periods, dues, money,
+                0, 0, principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i], first_due_on[i],
+                method[i], day_count[i], basis[i], multiple[i], rounding[i], fee_num[i], free_days[i], 0, 0,
+                REDUCE_TERM, False, ids, periods, dues, money,
             )  # fmt: skip
             for k in range(count):
                 flows[k] = money[0, k, 0]
