@@ -17,6 +17,7 @@ import polars as pl
 from accrual.conventions import DayCount
 from accrual.kernels.irr import fill_cost
 from accrual.schema import prepare_loans
+from accrual.threads import over_chunks
 
 DEFAULT_CAP = 0.24  # the all-in annual cost courts protect for licensed lenders (SPEC.md section 2)
 COST_COLUMNS = ("daily_rate", "monthly_rate", "annual_rate", "irr_annual", "effective_annual", "over_cap")
@@ -85,8 +86,8 @@ def apr(
     n = len(arrays)
     columns = {name: np.empty(n, dtype=np.float64) for name in COST_COLUMNS[:-1]}
     over_cap = np.empty(n, dtype=np.bool_)
-    fill_cost(
-        arrays.principal, arrays.annual_num, arrays.term, arrays.term_unit, arrays.disbursed_on,
+    over_chunks(
+        fill_cost, n, arrays.principal, arrays.annual_num, arrays.term, arrays.term_unit, arrays.disbursed_on,
         arrays.first_due_on, arrays.method, arrays.day_count, arrays.interest_basis,
         arrays.installment_multiple, arrays.rounding, arrays.installment_fee_num,
         arrays.interest_free_days, arrays.upfront_fee_num, float(cap), *columns.values(), over_cap,

@@ -32,6 +32,7 @@ from accrual.schema import (
     prepare_loans,
     servicing_terms,
 )
+from accrual.threads import over_chunks
 
 RECOMMENDATION_COLUMNS = ("loan_id", "amount", "strategy", "interest_saved", "fee", "net_saving", "payment")
 DUE_COLUMNS = ("principal_due", "interest_due", "fee_due", "penalty_due")
@@ -124,8 +125,8 @@ def smart_prepay(
     fresh = s["fresh"]
     eligible = fresh | ((get("status", np.int64) == Status.ACTIVE) & (s["owing"] == 0))
     out = {name: np.empty(n, dtype=np.int64) for name in ("amount", "strategy", "saved", "fee", "payment")}
-    fill_smart_prepay(
-        loans.principal, loans.annual_num, loans.term, loans.term_unit, loans.disbursed_on, loans.first_due_on,
+    over_chunks(
+        fill_smart_prepay, n, loans.principal, loans.annual_num, loans.term, loans.term_unit, loans.disbursed_on, loans.first_due_on,
         loans.method, loans.day_count, loans.interest_basis, loans.installment_multiple, loans.rounding,
         loans.installment_fee_num, loans.interest_free_days, s["prepay_fee_num"], s["keeps_fees"],
         fresh, get("principal_outstanding", np.int64), get("installment", np.int64),

@@ -31,6 +31,7 @@ from accrual.schema import (
     as_polars,
     day_number,
 )
+from accrual.threads import over_chunks
 
 SEGMENTS = ("white_collar", "small_business", "blue_collar", "other")
 BASE_ROLL = (0.028, 0.047, 0.093, 0.012)  # monthly roll to delinquency by segment (SPEC.md section 11)
@@ -126,13 +127,16 @@ def stress(
         if method == "expected":
             chunk = 256
             out = np.zeros((max(1, -(-batch.loans // chunk)), count, months + 1, simulate.METRICS))
-            simulate.expected_steps(*batch.arrays, roll, cure, prepay, recovery, lag, charge_off_after, months,
-                                    chunk, out)  # fmt: skip
+            over_chunks(simulate.expected_steps, out.shape[0], *batch.arrays, roll, cure, prepay, recovery, lag,
+                        charge_off_after, months, chunk, out)  # fmt: skip
             totals += out.sum(axis=0)
         else:
+            opening = simulate.opening_balances(batch.arrays[0], batch.arrays[2])
+            groups, group = simulate.path_groups(paths)
             for s in range(count):
-                simulate.monte_carlo_steps(*batch.arrays, batch.keys, roll[s], cure[s], prepay[s], recovery[s],
-                                           lag[s], charge_off_after, months, seed, s, totals[s])  # fmt: skip
+                over_chunks(simulate.monte_carlo_steps, groups, group, opening, *batch.arrays, batch.keys, roll[s],
+                            cure[s], prepay[s], recovery[s], lag[s], charge_off_after, months, seed, s,
+                            totals[s])  # fmt: skip
         if progress is not None:
             progress(batch.loans)
     return _results(table, totals / 100.0, method)

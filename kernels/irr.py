@@ -15,9 +15,8 @@ evaluations. Zero-rate loans stop at once (f(1) = 0); fee-only loans are ordinar
 import math
 
 import numpy as np
-from numba import prange
 
-from ._config import jit, parallel_jit
+from ._config import jit
 from .amortize import BULLET, DAY, MONTHLY, RATE_SCALE, REDUCE_TERM, growth_minus_one, loan_schedule
 from .daycount import year_days
 from .rounding import mul_div_round
@@ -27,7 +26,6 @@ MAX_ITERATIONS = 100
 # degree-n polynomial grow like n): stop once n²·s³ says the step just taken left < 1e-12 of v,
 # a thousandth of the 1e-9 that the IRR is checked to.
 TOLERANCE = 1e-12
-CHUNK = 1024  # loans per scratch buffer
 MAX_ROWS = 600  # the longest schedule `accrual.schema` accepts (600 months)
 DAYS_PER_YEAR = 365  # a day-term loan's per-day IRR is annualised over a calendar year
 CAP_TOLERANCE = 1e-9  # a rate within float noise of the cap is at the cap, not over it
@@ -104,45 +102,44 @@ def rate_guess(annual_num, basis, day_count, fee_num, upfront_num, count):
     return monthly + 2.0 * (fee_num * count + upfront_num) / (RATE_SCALE * (count + 1.0))
 
 
-@parallel_jit
+@jit
 def fill_cost(
-    principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
+    lo, hi, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
     multiple, rounding, fee_num, free_days, upfront_num, cap,
     out_daily, out_monthly, out_annual, out_irr, out_effective, out_over_cap,
 ):  # fmt: skip
-    """Each loan's nominal rates (daily, monthly, annual), IRR-annualised rate, its compounded
-    form and whether it exceeds `cap`, in parallel.
+    """Each of loans lo:hi's nominal rates (daily, monthly, annual), IRR-annualised rate, its
+    compounded form and whether it exceeds `cap` (the caller runs chunks of loans on all cores:
+    `accrual.threads`).
 
     The IRR is per month (per day for day-term loans) × 12 (× 365). Each loan's schedule is
-    written by the shared `loan_schedule` into a scratch buffer reused across a chunk of loans,
-    then solved; nothing is allocated per loan.
+    written by the shared `loan_schedule` into a scratch buffer reused across the chunk, then
+    solved; nothing is allocated per loan.
     """
-    n = principal.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        ids = np.empty(MAX_ROWS, dtype=np.int64)
-        periods = np.empty(MAX_ROWS, dtype=np.int32)
-        dues = np.empty(MAX_ROWS, dtype=np.int32)
-        money = np.empty((1, MAX_ROWS, 2), dtype=np.int64)  # the payments only
-        flows = np.empty(MAX_ROWS, dtype=np.float64)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            # ids are not needed: 0 fills the unused id slot
-            count = loan_schedule(
-                0, 0, principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i], first_due_on[i],
-                method[i], day_count[i], basis[i], multiple[i], rounding[i], fee_num[i], free_days[i], 0, 0,
-                REDUCE_TERM, False, ids, periods, dues, money,
-            )  # fmt: skip
-            for k in range(count):
-                flows[k] = money[0, k, 0]
-            by_day = term_unit[i] == DAY
-            first_time = term[i] if by_day or method[i] == BULLET else 1
-            net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
-            guess = rate_guess(annual_num[i], basis[i], day_count[i], fee_num[i], upfront_num[i], count)
-            rate = irr_per_period(flows, count, first_time, net, guess)
-            per_year = DAYS_PER_YEAR if by_day else 12
-            annual = annual_num[i] / RATE_SCALE
-            out_daily[i] = annual / year_days(day_count[i])
-            out_monthly[i] = annual / 12
-            out_annual[i] = annual
-            out_irr[i] = rate * per_year
-            out_effective[i] = growth_minus_one(rate, per_year)  # (1 + r)^periods − 1
-            out_over_cap[i] = rate * per_year > cap + CAP_TOLERANCE
+    ids = np.empty(MAX_ROWS, dtype=np.int64)
+    periods = np.empty(MAX_ROWS, dtype=np.int32)
+    dues = np.empty(MAX_ROWS, dtype=np.int32)
+    money = np.empty((1, MAX_ROWS, 2), dtype=np.int64)  # the payments only
+    flows = np.empty(MAX_ROWS, dtype=np.float64)
+    for i in range(lo, hi):
+        # ids are not needed: 0 fills the unused id slot
+        count = loan_schedule(
+            0, 0, principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i], first_due_on[i],
+            method[i], day_count[i], basis[i], multiple[i], rounding[i], fee_num[i], free_days[i], 0, 0,
+            REDUCE_TERM, False, ids, periods, dues, money,
+        )  # fmt: skip
+        for k in range(count):
+            flows[k] = money[0, k, 0]
+        by_day = term_unit[i] == DAY
+        first_time = term[i] if by_day or method[i] == BULLET else 1
+        net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
+        guess = rate_guess(annual_num[i], basis[i], day_count[i], fee_num[i], upfront_num[i], count)
+        rate = irr_per_period(flows, count, first_time, net, guess)
+        per_year = DAYS_PER_YEAR if by_day else 12
+        annual = annual_num[i] / RATE_SCALE
+        out_daily[i] = annual / year_days(day_count[i])
+        out_monthly[i] = annual / 12
+        out_annual[i] = annual
+        out_irr[i] = rate * per_year
+        out_effective[i] = growth_minus_one(rate, per_year)  # (1 + r)^periods − 1
+        out_over_cap[i] = rate * per_year > cap + CAP_TOLERANCE

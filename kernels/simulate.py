@@ -141,16 +141,17 @@ def cure_table(principal, interest, fee, due, lo, n, s0, keep_day, steps, charge
             table[m, b, 3] = penalty
 
 
-@parallel_jit
+@jit
 def expected_steps(
-    offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding,
+    c_lo, c_hi, offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding,
     roll, cure, prepay, recovery, lag, charge_off_after, months, chunk, out,
 ):  # fmt: skip
     """Expected values: out[c, s, m, metric] accumulates chunk c's loans (chunk loans each) for
-    scenario s and step m, propagating the probability of each state exactly."""
+    scenario s and step m, propagating the probability of each state exactly; chunks c_lo:c_hi
+    here (the caller runs ranges of chunks on all cores: `accrual.threads`)."""
     n_loans = offsets.shape[0] - 1
     scenarios = roll.shape[0]
-    for c in prange(out.shape[0]):
+    for c in range(c_lo, c_hi):
         balance = np.empty(MAX_ROWS + 1, dtype=np.float64)
         live = np.zeros(MAX_STATES, dtype=np.float64)
         nxt = np.zeros(MAX_STATES, dtype=np.float64)
@@ -241,28 +242,43 @@ def _charge_off(out, c, s, m, probability, loss, recovery_rate, lag, months):
         out[c, s, m + lag, RECOVERED] += probability * loss * recovery_rate
 
 
-@parallel_jit
-def monte_carlo_steps(
-    offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num, penalty_den, rounding,
-    loan_key, roll, cure, prepay, recovery, lag, charge_off_after, months, seed, scenario, out,
-):  # fmt: skip
-    """One scenario's Monte Carlo: out[path, m, metric] accumulates every loan's path.
-
-    Paths go in groups (of up to PATH_GROUP, at least 16 groups when there are enough paths),
-    one group per parallel iteration, and each group walks the loans block by block, every path
-    of the group over the block while it is in cache. Each path owns its accumulators and sums
-    the loans in order, so the result does not depend on the thread count.
-    """
+@jit
+def opening_balances(offsets, principal):
+    """Each loan's principal not repaid at the start: the sum of its rows' principal."""
     n_loans = offsets.shape[0] - 1
-    paths = out.shape[0]
-    opening = np.empty(n_loans, dtype=np.int64)  # principal not repaid at the start
-    for i in prange(n_loans):
+    opening = np.empty(n_loans, dtype=np.int64)
+    for i in range(n_loans):
         total = 0
         for k in range(offsets[i], offsets[i + 1]):
             total += principal[k]
         opening[i] = total
+    return opening
+
+
+def path_groups(paths):
+    """(groups, paths per group): up to PATH_GROUP paths a group, at least 16 groups when there
+    are enough paths, so that every core has groups to take."""
     group = min(PATH_GROUP, max(1, (paths + 15) // 16))
-    for g in prange((paths + group - 1) // group):
+    return (paths + group - 1) // group, group
+
+
+@jit
+def monte_carlo_steps(
+    g_lo, g_hi, group, opening, offsets, due, principal, interest, fee, first, keep_day, segment, penalty_num,
+    penalty_den, rounding, loan_key, roll, cure, prepay, recovery, lag, charge_off_after, months, seed, scenario,
+    out,
+):  # fmt: skip
+    """One scenario's Monte Carlo: out[path, m, metric] accumulates every loan's path, for the
+    path groups g_lo:g_hi (`path_groups`; the caller runs ranges of groups on all cores:
+    `accrual.threads`). `opening` is `opening_balances`.
+
+    Each group walks the loans block by block, every path of the group over the block while it
+    is in cache. Each path owns its accumulators and sums the loans in order, so the result does
+    not depend on the thread count.
+    """
+    n_loans = offsets.shape[0] - 1
+    paths = out.shape[0]
+    for g in range(g_lo, g_hi):
         for block in range(0, n_loans, LOAN_BLOCK):
             for path in range(g * group, min(paths, (g + 1) * group)):
                 acc = out[path]
