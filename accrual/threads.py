@@ -1,7 +1,8 @@
 """Chunks of loans on all cores, from Python threads: every kernel releases the GIL (`nogil`).
 
-The big per-loan kernels (`fill_schedule`, `fill_remaining`, `service_chunk`) are serial over a
-range of loans, and run here chunk by chunk. A `prange` over the chunks would do the same
+The big per-loan kernels (`fill_schedule`, `fill_remaining`, `service_chunk`, `fill_cost`,
+`fill_smart_prepay`, and the stress kernels over chunks or path groups) are serial over a range,
+and run here chunk by chunk. A `prange` over the chunks would do the same
 work, but Numba optimises a parallel kernel's module again with every function inlined into
 it: ≈ 7 s of `accrue`'s 22–24 s first-call compile, ≈ 0.4 s of `schedule`'s 8 s, for no speed.
 `ACCRUAL_PARALLEL=0` runs the chunks in turn on the calling thread.
