@@ -95,7 +95,7 @@ def mul_div_round_ratio(a, b, c, den, ratio, mode):
 @jit
 def round_to_multiple(x, multiple, mode):
     """Round a float amount in fen to an integer multiple of `multiple` fen (x >= 0)."""
-    scaled = x / multiple
+    scaled = x if multiple == 1 else x / multiple  # x / 1.0 is x: skip the division (most loans)
     q = math.floor(scaled)
     frac = scaled - q
     if frac > 0.5 or (frac == 0.5 and (mode == HALF_UP or q % 2 == 1)):
