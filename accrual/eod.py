@@ -274,16 +274,19 @@ def _extensions(
     history = []
     for k in (1, 2):
         due_col, days_col = f"extension_due_on_{k}", f"extension_days_{k}"
-        if due_col in book.columns and book[due_col].dtype != pl.Null:
+        if due_col in book.columns and book[due_col].null_count() < n:  # most books: none granted
+            due = _days(book[due_col], due_col)[0]
+            held = np.flatnonzero((due != NO_DATE) & ~fresh)
+            days = book[days_col].cast(pl.Int64).fill_null(0).to_numpy()
             history.append(
-                pl.DataFrame({"position": np.arange(n), "due_on": _days(book[due_col], due_col)[0].astype(np.int64),
-                              "days": book[days_col].cast(pl.Int64).fill_null(0).to_numpy()})
-                .filter((pl.col("due_on") != NO_DATE) & ~pl.Series(fresh))
-            )  # fmt: skip
+                pl.DataFrame({"position": held, "due_on": due[held].astype(np.int64), "days": days[held]})
+            )
     out: dict[str, np.ndarray] = {
         names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int64),
         names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int64),
     }  # fmt: skip
+    if not history and extensions is None:
+        return out
     new = pl.DataFrame(
         {"position": [], "due_on": [], "days": []},
         schema=dict.fromkeys(("position", "due_on", "days"), pl.Int64),
