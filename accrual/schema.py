@@ -276,12 +276,15 @@ def increasing_ids(ids: pl.Series) -> np.ndarray | None:
 
 
 def positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
-    """Row of each id in the book (null when absent): a binary search when the book's ids are
-    increasing integers, else a join."""
+    """Row of each id in the book (null when absent): arithmetic when the book's ids are
+    consecutive integers, a binary search when they are increasing, else a join."""
     keys = increasing_ids(book_ids)
     if keys is not None and keys.shape[0] and ids.dtype.is_integer():
         wanted = ids.cast(pl.Int64, strict=False).fill_null(keys[0] - 1).to_numpy()  # a null matches nothing
-        at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
+        if keys[-1] - keys[0] == keys.shape[0] - 1:  # consecutive ids (as generated): no search at all
+            at = np.clip(wanted - keys[0], 0, keys.shape[0] - 1)
+        else:
+            at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
         found = keys[at] == wanted
         return pl.Series("position", at, dtype=pl.UInt32).set(~pl.Series(found), None)
     joined = pl.DataFrame({"loan_id": ids.cast(book_ids.dtype, strict=False)}).join(

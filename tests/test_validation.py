@@ -2,10 +2,14 @@
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import accrual as ac
+from accrual.schema import positions
 
 GOOD = {"principal": 1000.0, "annual_rate": 0.18, "term": 3, "disbursed_on": dt.date(2024, 1, 15)}
 
@@ -118,3 +122,19 @@ def test_nan_and_infinite_amounts_are_rejected():
     loans = _book({"principal": float("nan")}, {"principal": float("inf")})
     _, rejects = ac.schedule(loans, errors="reject")
     assert set(rejects["loan_id"]) == {"L0", "L1"}
+
+
+@given(
+    start=st.integers(-5, 5),
+    gaps=st.lists(st.integers(1, 3), max_size=40),
+    wanted=st.lists(st.one_of(st.none(), st.integers(-10, 150)), max_size=30),
+    descending=st.booleans(),
+)
+def test_positions_in_the_book_match_a_lookup(start, gaps, wanted, descending):
+    """Each id's row in the book, or null, whichever path finds it: consecutive ids (arithmetic),
+    increasing ids with gaps (binary search), any other order (a join)."""
+    book = np.cumsum([start, *gaps])
+    book_ids = pl.Series("loan_id", book[::-1] if descending else book, dtype=pl.Int64)
+    ids = pl.Series("loan_id", wanted, dtype=pl.Int64)
+    row = {loan: k for k, loan in enumerate(book_ids.to_list())}
+    assert positions(ids, book_ids).to_list() == [row.get(loan) for loan in wanted]
