@@ -408,25 +408,34 @@ def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: in
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The book's unpaid installments as an int64 (records, fields) matrix, with per-loan offsets."""
+    """The book's unpaid installments as an int64 (fields, records) matrix, with per-loan offsets.
+
+    Field by field, as the column holds them: each field is written in one contiguous pass (a
+    records-by-fields matrix took one strided pass per field, 11 ms for 241k records).
+    """
     n = book.height
     if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
-        return np.zeros((0, ledger.RECORD_FIELDS), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+        return np.zeros((ledger.RECORD_FIELDS, 0), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     unpaid = book["unpaid"]
     lengths = unpaid.list.len().fill_null(0).to_numpy().astype(np.int64)
-    lengths[fresh] = 0
+    if (fresh & (lengths > 0)).any():  # a fresh loan's records are not its state: leave them out
+        unpaid = unpaid.filter(pl.Series(~fresh))
+        lengths[fresh] = 0
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    flat = unpaid.filter(pl.Series(~fresh)).explode().drop_nulls().struct.unnest()
-    matrix = np.zeros((flat.height, ledger.RECORD_FIELDS), dtype=np.int64)
+    # Arrow's flatten reads the list's values in place (polars' explode copies them: 5 ms at 1M)
+    values = pl.from_arrow(unpaid.to_arrow().flatten())
+    assert isinstance(values, pl.Series)
+    flat = values.drop_nulls().struct.unnest()
+    matrix = np.empty((ledger.RECORD_FIELDS, flat.height), dtype=np.int64)
     for f, name in enumerate(ledger.RECORD_NAMES):
         column = flat[name]
         if name in RECORD_MONEY:
-            matrix[:, f] = to_fen(column)[0]
+            matrix[f] = to_fen(column)[0]
         elif column.dtype == pl.Date:
-            matrix[:, f] = column.to_physical().to_numpy()
+            matrix[f] = column.to_physical().to_numpy()
         else:
-            matrix[:, f] = column.cast(pl.Int64).to_numpy()
+            matrix[f] = column.cast(pl.Int64).to_numpy()
     return matrix, offsets
 
 

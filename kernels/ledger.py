@@ -69,8 +69,7 @@ LATE_FEE_CHARGED = 7  # 0 or 1
 GRACE_BASE = 8  # fen-days of principal in extension/grace days (contract rate)
 PENALTY_BASE = 9  # fen-days of principal past grace (penalty rate)
 COMPOUND_BASE = 10  # fen-days of interest past `compound_after_days` (penalty rate)
-RECORD_FIELDS = 11
-RECORD_NAMES = (
+RECORD_NAMES = (  # the book's `unpaid` struct fields, in field order
     "due_on",
     "extension_days",
     "principal",
@@ -83,6 +82,7 @@ RECORD_NAMES = (
     "penalty_base",
     "compound_base",
 )
+RECORD_FIELDS = len(RECORD_NAMES)
 
 
 @jit
