@@ -46,11 +46,11 @@ def fen_from_decimal(words, offset, multiplier, out_fen, out_overflow):
     Values that do not fit Decimal(18, 2) are flagged and become 0."""
     limit = MAX_FEN // multiplier
     for i in range(out_fen.shape[0]):
-        low = words[2 * (offset + i)]
-        high = words[2 * (offset + i) + 1]
-        overflow = high != (low >> 63) or low > limit or low < -limit
-        fen = 0 if overflow else low * multiplier
-        out_fen[i] = fen
+        r = np.uint64(2 * (offset + i))  # unsigned: no negative-index wraparound
+        low = words[r]
+        high = words[r + np.uint64(1)]
+        overflow = (high != (low >> 63)) | (low > limit) | (low < -limit)  # no short circuit: no branches
+        out_fen[i] = 0 if overflow else low * multiplier
         out_overflow[i] = overflow
 
 
