@@ -28,8 +28,9 @@ def jit(fn):
 
 
 def inline_jit(fn):
-    """Compile a helper inlined into its caller's IR: for per-loan bodies that take many arrays,
-    where a real call would cost a reference-count update per array."""
+    """Compile a helper inlined into its caller's IR: no call, and the caller's constants fold
+    through it. Each *array* argument of an inlined helper costs a reference-count increment
+    and decrement per call (a real call costs none), so hot per-loan helpers take scalars."""
     return njit(inline="always", **_COMMON)(fn)
 
 
