@@ -281,7 +281,7 @@ def positions(ids: pl.Series, book_ids: pl.Series) -> pl.Series:
     keys = increasing_ids(book_ids)
     if keys is not None and keys.shape[0] and ids.dtype.is_integer():
         wanted = ids.cast(pl.Int64, strict=False).fill_null(keys[0] - 1).to_numpy()  # a null matches nothing
-        if keys[-1] - keys[0] == keys.shape[0] - 1:  # consecutive ids (as generated): no search at all
+        if int(keys[-1]) - int(keys[0]) == keys.shape[0] - 1:  # consecutive (as generated): no search at all
             at = np.clip(wanted - keys[0], 0, keys.shape[0] - 1)
         else:
             at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
