@@ -408,14 +408,15 @@ def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: in
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The book's unpaid installments as an int64 (fields, records) matrix, with per-loan offsets.
+    """The book's unpaid installments as an int64 (records, fields) matrix, with per-loan offsets.
 
-    Field by field, as the column holds them: each field is written in one contiguous pass (a
-    records-by-fields matrix took one strided pass per field, 11 ms for 241k records).
+    Filled field by field, as the column holds them, then transposed in one copy: a record's
+    fields stay together for the kernel (one cache line a record), and the fill is contiguous
+    (writing a records-by-fields matrix a field at a time took one strided pass per field).
     """
     n = book.height
     if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
-        return np.zeros((ledger.RECORD_FIELDS, 0), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+        return np.zeros((0, ledger.RECORD_FIELDS), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     unpaid = book["unpaid"]
     lengths = unpaid.list.len().fill_null(0).to_numpy().astype(np.int64)
     if (fresh & (lengths > 0)).any():  # a fresh loan's records are not its state: leave them out
@@ -436,7 +437,7 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
             matrix[f] = column.to_physical().to_numpy()
         else:
             matrix[f] = column.cast(pl.Int64).to_numpy()
-    return matrix, offsets
+    return np.ascontiguousarray(matrix.T), offsets
 
 
 class _Outputs(NamedTuple):

@@ -235,7 +235,7 @@ def service_loan(
         settled_days = state[j, State.SETTLED_BALANCE_DAYS]
         for r in range(record_offsets[i], record_offsets[i + 1]):
             for f in range(RECORD_FIELDS):
-                records[count, f] = records_in[f, r]
+                records[count, f] = records_in[r, f]
             count += 1
     grace_days = terms[j, Term.GRACE_DAYS]
     contract_num = 2 * annual
@@ -444,9 +444,8 @@ def service_chunk(
 ):  # fmt: skip
     """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
 
-    The book's unpaid records come field by field (`records_in[f, r]`, loan i's from
-    `record_offsets[i]`). Unpaid records go to rows record_start:record_end of `out_records`,
-    postings to rows post_start:post_end; each loan's record count to `record_counts[i]`.
+    Unpaid records go to rows record_start:record_end of `out_records`, postings to rows
+    post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
     narrow_terms, narrow_state = Term.TERM, State.FRESH  # first rows of the int32 matrices
