@@ -126,8 +126,8 @@ def smart_prepay(
     eligible = fresh | ((get("status", np.int64) == Status.ACTIVE) & (s["owing"] == 0))
     out = {name: np.empty(n, dtype=np.int64) for name in ("amount", "strategy", "saved", "fee", "payment")}
     over_chunks(
-        fill_smart_prepay, n, loans.principal, loans.annual_num, loans.term, loans.term_unit, loans.disbursed_on, loans.first_due_on,
-        loans.method, loans.day_count, loans.interest_basis, loans.installment_multiple, loans.rounding,
+        fill_smart_prepay, n, loans.principal, loans.annual_num, loans.term, loans.term_unit, loans.disbursed_on,
+        loans.first_due_on, loans.method, loans.day_count, loans.interest_basis, loans.installment_multiple, loans.rounding,
         loans.installment_fee_num, loans.interest_free_days, s["prepay_fee_num"], s["keeps_fees"],
         fresh, get("principal_outstanding", np.int64), get("installment", np.int64),
         get("next_due_on", np.int32, NO_DATE), get("installments_left", np.int64), get("period_start", np.int32),
