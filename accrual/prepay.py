@@ -27,6 +27,7 @@ from accrual.schema import (
     book_state,
     date_of,
     day_number,
+    every_loan,
     payday_due_dates,
     positions,
     prepare_loans,
@@ -107,8 +108,8 @@ def smart_prepay(
             if name in frame.columns:
                 owing += np.where(state["fresh"], 0, to_fen(frame[name])[0])
         return {
-            "prepay_fee_num": terms["prepay_fee_num"],
-            "keeps_fees": terms["keeps_fees"],
+            "prepay_fee_num": every_loan(terms["prepay_fee_num"], frame.height),
+            "keeps_fees": every_loan(terms["keeps_fees"], frame.height),
             "owing": owing,
             **state,
         }

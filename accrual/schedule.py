@@ -19,6 +19,7 @@ from accrual.schema import (
     _parameter,
     as_polars,
     book_state,
+    every_loan,
     prepare_loans,
     servicing_terms,
 )
@@ -99,7 +100,10 @@ def _servicing(
     frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
 ) -> dict[str, np.ndarray]:
     terms = servicing_terms(frame, defaults, loan, checks)
-    out = {name: terms[name] for name in ("keeps_fees", "prepay_fee_num", "prepay", "penalty_num")}
+    out = {
+        name: every_loan(terms[name], frame.height)
+        for name in ("keeps_fees", "prepay_fee_num", "prepay", "penalty_num")
+    }
     surplus = _parameter(frame, "monthly_surplus", defaults)
     if surplus is None:
         out["surplus"] = np.zeros(frame.height, dtype=np.int64)

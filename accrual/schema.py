@@ -472,7 +472,8 @@ def prepare_loans(
 
     def ok(values: np.ndarray, dtype: Any) -> np.ndarray:
         # writable and contiguous whatever the input was, so each kernel compiles for one array type
-        return np.require(values[keep] if rejected.any() else values, dtype, ("C", "W"))
+        # (a 0-d value of the whole call stays one value)
+        return np.require(values[keep] if rejected.any() and values.ndim else values, dtype, ("C", "W"))
 
     return LoanArrays(
         loan_id=ids.filter(pl.Series(keep)) if rejected.any() else ids,
@@ -680,8 +681,9 @@ def _per_loan(
     convert: Callable[[pl.Series, Checks], np.ndarray],
 ) -> np.ndarray:
     """`convert(column, checks)` of a parameter per loan. A keyword or default for the whole call
-    is converted once and repeated (a book rarely carries servicing columns, and six passes over
-    a column of one value cost more than the day's accrual); if it breaks a rule, every loan is
+    is converted once and returned as a 0-d array, one value for every loan (a book rarely
+    carries servicing columns; building a dozen 1M-loan columns of one value and copying them
+    into the kernel's rows took ≈ 20 ms a day at 1M loans); if it breaks a rule, every loan is
     checked instead, so the rejects name each."""
     if frame.height == 0 or (name in frame.columns and frame[name].dtype != pl.Null):
         column = _parameter(frame, name, fills)
@@ -696,13 +698,14 @@ def _per_loan(
         column = _parameter(frame, name, fills)
         assert column is not None
         return convert(column, checks)
-    return np.full(frame.height, value[0], dtype=value.dtype)
+    return value[0, ...]  # 0-d: broadcasts
 
 
 def servicing_terms(
     frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks
 ) -> dict[str, np.ndarray]:
-    """Servicing parameters per loan in kernel units (see `accrual.kernels.accrue.Terms`)."""
+    """Servicing parameters per loan in kernel units (see `accrual.kernels.accrue.Term`); one
+    given for the whole call is a 0-d array (`every_loan` spreads it where a kernel needs a column)."""
     fills = {**SERVICING_DEFAULTS, **defaults}
 
     def get(name: str) -> pl.Series | None:
@@ -723,7 +726,7 @@ def servicing_terms(
             choices = ", ".join(m.canonical for m in enum)
             checks.add(codes < 0, name, f"unknown {name} (expected one of: {choices})")
         else:
-            codes = np.full(frame.height, int(enum.parse(fills[name])), dtype=np.int8)
+            codes = np.array(int(enum.parse(fills[name])), dtype=np.int8)
         out[name] = codes.astype(np.int64)
     year_days = np.where(loan["day_count"] == DayCount.ACT_365, 365, 360).astype(np.int64)
     multiplier = per_loan("penalty_multiplier", _multiplier)
@@ -749,6 +752,11 @@ def servicing_terms(
     return out
 
 
+def every_loan(values: np.ndarray, n: int) -> np.ndarray:
+    """A servicing parameter as a column of n loans (a 0-d value of the whole call, repeated)."""
+    return np.full(n, values, dtype=values.dtype) if values.ndim == 0 else values
+
+
 def _multiplier(column: pl.Series, checks: Checks) -> np.ndarray:
     """The penalty multiplier (of the contract daily rate), 0 where it breaks its rule."""
     values = column.cast(pl.Float64).fill_null(1.5).to_numpy()
@@ -759,7 +767,7 @@ def _multiplier(column: pl.Series, checks: Checks) -> np.ndarray:
 def _days_or_never(frame: pl.DataFrame, name: str, fills: dict[str, Any], checks: Checks) -> np.ndarray:
     """A day threshold (>= 1) per loan; null or absent means never."""
     if _parameter(frame.head(0), name, fills) is None:
-        return np.full(frame.height, NEVER, dtype=np.int64)
+        return np.array(NEVER, dtype=np.int64)
 
     def convert(column: pl.Series, found: Checks) -> np.ndarray:
         values = _whole(column.fill_null(1), name, found, 1, 100_000)
