@@ -166,7 +166,10 @@ MONEY_OUT = (
 )
 
 
-@inline_jit
+# Called, not inlined (as `drop_settled`): typed once instead of at each call site, the cold
+# compile of `accrue` is ≈ 1.4 s shorter (16.9 / 16.2 against 15.8 / 14.4 s); a real call passes
+# `records` without reference counting, and the kernel's time did not move (same-run A/B).
+@jit
 def _days_past_due(records, count, today):
     dpd = 0
     for k in range(count):

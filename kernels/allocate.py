@@ -6,7 +6,7 @@ within it penalty → fee → interest → principal; `BY_KIND` pays every insta
 before the installment's billed interest.
 """
 
-from ._config import inline_jit, jit
+from ._config import jit
 from .ledger import (
     BY_KIND,
     OWED_FEE,
@@ -75,7 +75,7 @@ def allocate(records, count, money, allocation, day):
     return money
 
 
-@inline_jit
+@jit
 def drop_settled(records, count):
     """Remove records with nothing left to pay, keeping the others' order; return the new count."""
     kept = 0
