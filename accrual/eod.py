@@ -30,7 +30,7 @@ from accrual.kernels.accrue import (
     service_chunk,
 )
 from accrual.kernels.dates import NO_DATE
-from accrual.money import fen_to_money, money_array, to_fen
+from accrual.money import fen_to_money, money_array, readonly, to_fen
 from accrual.schema import (
     BOOK_STATE,
     Checks,
@@ -166,9 +166,9 @@ def accrue(
     through = np.where(fresh, loans.disbursed_on.astype(np.int64) - 1, state.get("accrued_through", 0))
     pay, pay_rejects = _payments(payments, kept, loans.disbursed_on, through, day, errors)
     extension = _extensions(extensions, kept, loans, fresh, through)
-    # Only the staging matrices go on: the columns are freed before the outputs exist, and
-    # the matrices themselves (handed over in a list that `_run` empties) before the tables do.
-    staged = [*_terms(loans), *_state(state, extension, len(loans))]
+    # Only the staged columns go on (handed over in a list that `_run` empties, so they are
+    # freed before the tables are built).
+    staged = [*_terms(loans), *_state(state, extension)]
     loan_rejects = loans.rejects
     del loans, state, fresh, through
     release_memory()
@@ -282,8 +282,8 @@ def _extensions(
                 pl.DataFrame({"position": held, "due_on": due[held].astype(np.int64), "days": days[held]})
             )
     out: dict[str, np.ndarray] = {
-        names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int64),
-        names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int64),
+        names[0]: np.full(n, NO_DATE, np.int32), names[1]: np.zeros(n, np.int32),
+        names[2]: np.full(n, NO_DATE, np.int32), names[3]: np.zeros(n, np.int32),
     }  # fmt: skip
     if not history and extensions is None:
         return out
@@ -363,22 +363,26 @@ def _show(ids: pl.Series) -> str:
 INT32_MAX = 2**31 - 1
 
 
-def _split(rows: dict[int, np.ndarray], members: Any, wide: int, n: int) -> list[np.ndarray]:
-    """Stage per-loan values as two matrices, a row per member: the first `wide` members int64,
-    the rest int32 (clipped: a day count beyond 2**31 means "never" all the same)."""
-    amounts = np.empty((wide, n), dtype=np.int64)
-    narrow = np.empty((len(members) - wide, n), dtype=np.int32)
+def _split(rows: dict[int, np.ndarray], members: Any, wide: int) -> list[tuple[np.ndarray, ...]]:
+    """Stage per-loan values as two tuples of columns, one per member, as the kernel takes them:
+    the first `wide` members int64, the rest int32 (clipped: a day count beyond 2**31 means
+    "never" all the same). A column already of its type is the validated array itself, not a
+    copy; a value for the whole call (0-d) stays one value."""
+    staged: list[list[np.ndarray]] = [[], []]
     for member in members:
         values = rows[member]
-        if member < wide:
-            amounts[member] = values
+        dtype = np.int64 if member < wide else np.int32
+        values = values.reshape(1) if values.ndim == 0 else values
+        if values.dtype.itemsize > 4 and dtype == np.int32:  # clipped and narrowed in one pass
+            column = np.minimum(values, INT32_MAX, out=np.empty(values.shape, dtype), casting="unsafe")
         else:
-            narrow[member - wide] = np.minimum(values, INT32_MAX) if values.dtype.itemsize > 4 else values
-    return [amounts, narrow]
+            column = np.ascontiguousarray(values, dtype=dtype)
+        staged[member >= wide].append(readonly(column))  # one array type: one compiled kernel
+    return [tuple(staged[0]), tuple(staged[1])]
 
 
-def _terms(loans: Any) -> list[np.ndarray]:
-    """The `Term` matrices (int64 amounts, int32 terms): a row per parameter, a column per loan."""
+def _terms(loans: Any) -> list[tuple[np.ndarray, ...]]:
+    """The `Term` columns (int64 amounts, int32 terms), one per parameter."""
     s = loans.servicing
     rows = {
         Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
@@ -393,18 +397,17 @@ def _terms(loans: Any) -> list[np.ndarray]:
         Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
         Term.KEEPS_FEES: s["keeps_fees"],
     }  # fmt: skip
-    return _split(rows, Term, WIDE_TERMS, len(loans))
+    return _split(rows, Term, WIDE_TERMS)
 
 
-def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray], n: int) -> list[np.ndarray]:
-    """The `State` matrices (int64 balances, int32 state) as read from the book; fresh loans'
-    columns are zeros (and no prepayment date)."""
+def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray]) -> list[tuple[np.ndarray, ...]]:
+    """The `State` columns (int64 balances, int32 state) as read from the book; a fresh loans
+    table's are zeros (and no prepayment date), one value for every loan."""
     names = {**state, **{k.replace("_on_", "_"): v for k, v in extension.items()}}
-    zeros = np.zeros(n, dtype=np.int32)
-    rows = {member: names.get(member.name.lower(), zeros) for member in State}
+    rows = {member: names.get(member.name.lower(), np.array(0)) for member in State}
     if "prepaid_on" not in state:
-        rows[State.PREPAID_ON] = np.full(n, NO_DATE, dtype=np.int32)
-    return _split(rows, State, WIDE_STATE, n)
+        rows[State.PREPAID_ON] = np.array(NO_DATE)
+    return _split(rows, State, WIDE_STATE)
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -463,21 +466,25 @@ def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
 
 def _run(
     book: pl.DataFrame,
-    staged: list[np.ndarray],
+    staged: list[tuple[np.ndarray, ...]],
     extension: dict[str, np.ndarray],
     pay: Payments,
     as_of: int,
     postings: str,
 ) -> Accrual:
     amounts, terms, balances, held = staged
-    n = terms.shape[1]
-    fresh = held[State.FRESH - WIDE_STATE] == 1
+    n = book.height
+
+    def column(values: np.ndarray) -> np.ndarray:  # a staged column, for every loan
+        return np.broadcast_to(values, n)
+
+    fresh = column(held[State.FRESH - WIDE_STATE]) == 1
     records_in, record_offsets = _records(book, fresh)
     chunks = chunk_bounds(n)
     through = np.where(
         fresh,
-        terms[Term.DISBURSED_ON - WIDE_TERMS].astype(np.int64) - 1,
-        held[State.ACCRUED_THROUGH - WIDE_STATE],
+        column(terms[Term.DISBURSED_ON - WIDE_TERMS]).astype(np.int64) - 1,
+        column(held[State.ACCRUED_THROUGH - WIDE_STATE]),
     )
     day0 = int(through.min()) + 1 if n else as_of
     detail = postings == "detail"
@@ -485,7 +492,9 @@ def _run(
     # chunk that needs more is simply run again.
     days = np.maximum(as_of - through, 0)
     holding = np.diff(record_offsets)
-    left = np.where(fresh, terms[Term.TERM - WIDE_TERMS], held[State.INSTALLMENTS_LEFT - WIDE_STATE])
+    left = np.where(
+        fresh, column(terms[Term.TERM - WIDE_TERMS]), column(held[State.INSTALLMENTS_LEFT - WIDE_STATE])
+    )
     bills = np.minimum(left.astype(np.int64), days // 28 + 2)
     record_regions = _regions(holding + bills + 1, chunks)
     post_regions = _regions(
@@ -520,7 +529,7 @@ def _run(
 
 
 def _serve(
-    chunks: np.ndarray, as_of: int, day0: int, inputs: tuple[np.ndarray, ...], out: _Outputs,
+    chunks: np.ndarray, as_of: int, day0: int, inputs: tuple[Any, ...], out: _Outputs,
     record_regions: np.ndarray, post_regions: np.ndarray | None, summary: np.ndarray,
 ) -> tuple[np.ndarray, list[tuple[_Outputs, int, int]]]:  # fmt: skip
     """Run the kernel over every chunk, on all cores; a chunk whose records or postings
@@ -614,9 +623,9 @@ def _book(
         "period_weight": pa.array(out.counts[4]),
         "settled_balance_days": pa.array(out.counts[5]),
         "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
-        "extension_days_1": pa.array(extension["extension_days_1"].astype(np.int32)),
+        "extension_days_1": pa.array(extension["extension_days_1"]),
         "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
-        "extension_days_2": pa.array(extension["extension_days_2"].astype(np.int32)),
+        "extension_days_2": pa.array(extension["extension_days_2"]),
         # one chunk per kernel chunk: gluing the nested `unpaid` chunks together would copy them all
         "unpaid": pl.from_arrow(pa.chunked_array(unpaid, type=unpaid[0].type), rechunk=False),
     }

@@ -799,9 +799,11 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
         out[name] = fen
     status = _codes(frame["status"], Status)
     checks.add(~fresh & (status < 0), "status", "unknown status (expected active, closed or written_off)")
-    out["status"] = np.maximum(status, 0).astype(np.int64)
+    out["status"] = np.maximum(status, 0).astype(np.int32)
     for name in STATE_DATES:
         out[name], _ = _days(frame[name], name)
-    for name in (c for c in STATE_COUNTS if c not in absent):
-        out[name] = frame[name].cast(pl.Int64).fill_null(0).to_numpy()
+    for name in (c for c in STATE_COUNTS if c not in absent):  # as `accrue` stages them
+        out[name] = (
+            frame[name].cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()
+        )
     return out

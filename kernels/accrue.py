@@ -81,8 +81,8 @@ from .penalty import penalise
 
 class Term(IntEnum):
     """Per-loan contract and policy: the columns of a loan's staged row. The first WIDE_TERMS
-    (amounts and rates, × RATE_SCALE) come from the int64 `amounts` matrix, the rest (days,
-    counts, codes) from the int32 `terms` matrix, one row each. PENALTY_NUM is over
+    (amounts and rates, × RATE_SCALE) are the int64 `amounts` columns, the rest (days,
+    counts, codes) the int32 `terms` columns. PENALTY_NUM is over
     RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
     WRITE_OFF_AFTER 0 when write-off is off."""
 
@@ -117,8 +117,8 @@ WIDE_TERMS = 7
 
 class State(IntEnum):
     """Each loan's servicing state as read from the book: the first WIDE_STATE (money and the
-    period weight) from the int64 `balances` matrix, the rest (dates as days, counts, codes)
-    from the int32 `state` matrix. FRESH loans start at disbursement and ignore the rest."""
+    period weight) are the int64 `balances` columns, the rest (dates as days, counts, codes)
+    the int32 `state` columns. FRESH loans start at disbursement and ignore the rest."""
 
     PRINCIPAL_OUTSTANDING = 0
     INTEREST_ACCRUED = 1
@@ -432,18 +432,34 @@ def record_bound(records, through, left, as_of):
 
 
 @jit
-def _stage(block, first_column, rows, base, top):
-    """Copy loans base:top of a row-per-field matrix into columns first_column: of `block`.
+def _stage(block, first_column, columns, base, top):
+    """Copy loans base:top of each of `columns` (one array per field: the loan's values, or one
+    value for every loan) into columns first_column: of `block`.
 
-    Loan by loan, with unsigned indices: a signed index read from a range is not provably
-    >= 0, so each access carried a wraparound test, and field by field the stores strode
-    across the whole block. Staging a 1M book alone, both ways interleaved in one process:
-    139 against 30 ns a loan.
+    The columns are the arrays validation made, not a matrix copied from them: staging a 1M
+    book into a matrix first cost ≈ 50 ms a call, more than the kernel's whole staging. Field
+    by field (a dynamic index into the tuple costs a switch, once a field and block), with
+    unsigned indices: a signed index read from a range is not provably >= 0, so each access
+    carried a wraparound test.
     """
-    b = np.uint64(base)
-    for k in range(np.uint64(top - base)):
-        for f in range(rows.shape[0]):
-            block[k, np.uint64(first_column + f)] = rows[f, b + k]
+    loans = np.uint64(top - base)
+    for f in range(len(columns)):
+        column = columns[f]
+        at = np.uint64(first_column + f)
+        if column.shape[0] == 1:  # the whole call's value (and for a one-loan chunk, its own)
+            value = column[0]
+            for k in range(loans):
+                block[k, at] = value
+        else:
+            b = np.uint64(base)
+            for k in range(loans):
+                block[k, at] = column[b + k]
+
+
+@inline_jit
+def _loan(column, i):
+    """Loan i's value of a staged column (one value: every loan's)."""
+    return column[0] if column.shape[0] == 1 else column[i]
 
 
 @jit
@@ -454,21 +470,27 @@ def service_chunk(
 ):  # fmt: skip
     """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
 
+    `amounts`, `terms`, `balances` and `state` are tuples of columns, one per `Term` or `State`
+    member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each holds a value per
+    loan, or a single value for every loan.
+
     Unpaid records go to rows record_start:record_end of `out_records`, postings to rows
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
-    narrow_terms, narrow_state = Term.TERM, State.FRESH  # first rows of the int32 matrices
+    narrow_terms, narrow_state = Term.TERM, State.FRESH  # first members of the int32 columns
+    fresh = state[State.FRESH - narrow_state]
+    disbursed_on = terms[Term.DISBURSED_ON - narrow_terms]
+    term = terms[Term.TERM - narrow_terms]
+    accrued_through = state[State.ACCRUED_THROUGH - narrow_state]
+    left = state[State.INSTALLMENTS_LEFT - narrow_state]
     for i in range(lo, hi):
-        if state[State.FRESH - narrow_state, i]:  # scalars only: an array argument costs a refcount
-            disbursed = np.int64(terms[Term.DISBURSED_ON - narrow_terms, i])
-            bound = record_bound(0, disbursed - 1, np.int64(terms[Term.TERM - narrow_terms, i]), as_of)
+        if _loan(fresh, i):
+            bound = record_bound(0, np.int64(_loan(disbursed_on, i)) - 1, np.int64(_loan(term, i)), as_of)
         else:
             held = record_offsets[i + 1] - record_offsets[i]
-            through = np.int64(state[State.ACCRUED_THROUGH - narrow_state, i])
-            bound = record_bound(
-                held, through, np.int64(state[State.INSTALLMENTS_LEFT - narrow_state, i]), as_of
-            )
+            through = np.int64(_loan(accrued_through, i))
+            bound = record_bound(held, through, np.int64(_loan(left, i)), as_of)
         capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
@@ -476,8 +498,8 @@ def service_chunk(
     post_row = post_start
     # A loan reads ~40 terms and state values: copied block by block into loan-major int64
     # scratch, each loan's values share a few cache lines instead of touching ~40 column streams.
-    block_terms = np.empty((BLOCK, WIDE_TERMS + terms.shape[0]), dtype=np.int64)
-    block_state = np.empty((BLOCK, WIDE_STATE + state.shape[0]), dtype=np.int64)
+    block_terms = np.empty((BLOCK, len(amounts) + len(terms)), dtype=np.int64)
+    block_state = np.empty((BLOCK, len(balances) + len(state)), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
         _stage(block_terms, 0, amounts, base, top)
