@@ -411,15 +411,14 @@ def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray]) -> li
 
 
 def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The book's unpaid installments as an int64 (records, fields) matrix, with per-loan offsets.
+    """The book's unpaid installments as an int64 (fields, records) matrix, with per-loan offsets.
 
-    Filled field by field, as the column holds them, then transposed in one copy: a record's
-    fields stay together for the kernel (one cache line a record), and the fill is contiguous
-    (writing a records-by-fields matrix a field at a time took one strided pass per field).
+    Field-major, as the column holds them: each field fills its row contiguously, and the kernel
+    reads a loan's few records once, into its scratch (a records-major copy cost a transpose).
     """
     n = book.height
     if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
-        return np.zeros((0, ledger.RECORD_FIELDS), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+        return np.zeros((ledger.RECORD_FIELDS, 0), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     unpaid = book["unpaid"]
     lengths = unpaid.list.len().fill_null(0).to_numpy().astype(np.int64)
     if (fresh & (lengths > 0)).any():  # a fresh loan's records are not its state: leave them out
@@ -440,7 +439,7 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
             matrix[f] = column.to_physical().to_numpy()
         else:
             matrix[f] = column.cast(pl.Int64).to_numpy()
-    return np.ascontiguousarray(matrix.T), offsets
+    return matrix, offsets
 
 
 class _Outputs(NamedTuple):
@@ -573,7 +572,7 @@ def _outputs(n: int, records: int, postings: int) -> _Outputs:
         np.empty((len(COUNT_OUT), n), np.int64),
         np.empty((len(MONEY_OUT), n, 2), np.int64),
         np.empty(n, np.int64),
-        sparse_empty((records, ledger.RECORD_FIELDS), np.int64),  # a record's fields together
+        sparse_empty((ledger.RECORD_FIELDS, records), np.int64),  # a row per field, as Arrow holds them
         (sparse_empty((postings,), np.int64), sparse_empty((postings,), np.int32),
          sparse_empty((postings,), np.int8), sparse_empty((postings, 2), np.int64)),
     )  # fmt: skip
@@ -608,7 +607,7 @@ def _book(
             out.money[:, lo:hi] = piece.money[:, lo:hi]
         offsets = np.zeros(hi - lo + 1, dtype=np.int64)
         np.cumsum(out.record_counts[lo:hi], out=offsets[1:])
-        unpaid.append(_unpaid(piece.records[first : first + used].T, offsets))
+        unpaid.append(_unpaid(piece.records[:, first : first + used], offsets))
     columns: dict[str, Any] = {
         "accrued_through": _date_array(out.dates[0]),
         "status": enum_series(out.counts[0], ledger.STATUSES),
@@ -636,11 +635,12 @@ def _book(
 
 
 def _unpaid(records: np.ndarray, offsets: np.ndarray) -> pa.Array:
-    """A list<struct> Arrow array of unpaid-installment records (a fields × rows view)."""
+    """A list<struct> Arrow array of unpaid-installment records (a fields × rows view: each
+    field's values are contiguous, so the int64 fields are taken as they are)."""
     fields = []
     for f, name in enumerate(ledger.RECORD_NAMES):
         if name in RECORD_MONEY:
-            fields.append(fen_to_money(np.ascontiguousarray(records[f])))
+            fields.append(fen_to_money(records[f]))
         elif name == "due_on":
             fields.append(_date_array(records[f]))
         elif name == "late_fee_charged":
@@ -648,7 +648,7 @@ def _unpaid(records: np.ndarray, offsets: np.ndarray) -> pa.Array:
         elif name == "extension_days":
             fields.append(pa.array(records[f].astype(np.int32)))
         else:
-            fields.append(pa.array(np.ascontiguousarray(records[f])))
+            fields.append(pa.array(records[f]))
     struct = pa.StructArray.from_arrays(fields, names=list(ledger.RECORD_NAMES))
     return pa.LargeListArray.from_arrays(pa.array(offsets), struct)
 

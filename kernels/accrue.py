@@ -237,7 +237,7 @@ def service_loan(
         settled_days = state[j, State.SETTLED_BALANCE_DAYS]
         for r in range(record_offsets[i], record_offsets[i + 1]):
             for f in range(RECORD_FIELDS):
-                records[count, f] = records_in[r, f]
+                records[count, f] = records_in[f, r]
             count += 1
     grace_days = terms[j, Term.GRACE_DAYS]
     contract_num = 2 * annual
@@ -412,7 +412,7 @@ def service_loan(
         penalty_due += records[k, OWED_PENALTY]
         if room:
             for f in range(RECORD_FIELDS):
-                out_records[record_row + k, f] = records[k, f]
+                out_records[f, record_row + k] = records[k, f]
     # Written in place, not through `put_money(out_money[f], i, ...)`: each row view handed to
     # an inlined helper costs a reference count a loan.
     money = (outstanding, principal_due, accrued, interest_due, fee_due, penalty_due, credit, repaid,
@@ -474,7 +474,9 @@ def service_chunk(
     member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each holds a value per
     loan, or a single value for every loan.
 
-    Unpaid records go to rows record_start:record_end of `out_records`, postings to rows
+    The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
+    field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
+    record_start:record_end of `out_records` (the same layout), postings to rows
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
