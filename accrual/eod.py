@@ -50,7 +50,7 @@ from accrual.threads import chunk_bounds, in_parallel
 
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
-RECORD_MONEY = ("principal", "interest", "fee", "penalty", "grace_interest")
+RECORD_MONEY = ledger.RECORD_NAMES[ledger.OWED_PRINCIPAL : ledger.OWED_PRINCIPAL + ledger.N_RECORD_MONEY]
 
 
 class Payments(NamedTuple):
@@ -449,7 +449,8 @@ class _Outputs(NamedTuple):
     counts: np.ndarray
     money: np.ndarray
     record_counts: np.ndarray
-    records: np.ndarray
+    records: np.ndarray  # a row per record field but the money: (fields, rows)
+    record_money: np.ndarray  # the money fields as Decimal128 words: (N_RECORD_MONEY, rows, 2)
     post: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -542,7 +543,7 @@ def _serve(
     def service(c: int, into: _Outputs, records: Any, postings: Any, totals: np.ndarray) -> tuple[int, int]:
         return service_chunk(
             chunks[c], chunks[c + 1], as_of, day0, *inputs, into.dates, into.counts, into.money, out.record_counts,
-            into.records, *records, *into.post, *postings, totals,
+            into.records, into.record_money, *records, *into.post, *postings, totals,
         )  # fmt: skip
 
     def first_run(c: int) -> tuple[int, int]:
@@ -572,7 +573,8 @@ def _outputs(n: int, records: int, postings: int) -> _Outputs:
         np.empty((len(COUNT_OUT), n), np.int64),
         np.empty((len(MONEY_OUT), n, 2), np.int64),
         np.empty(n, np.int64),
-        sparse_empty((ledger.RECORD_FIELDS, records), np.int64),  # a row per field, as Arrow holds them
+        sparse_empty((ledger.RECORD_FIELDS - ledger.N_RECORD_MONEY, records), np.int64),  # a row per field
+        sparse_empty((ledger.N_RECORD_MONEY, records, 2), np.int64),
         (sparse_empty((postings,), np.int64), sparse_empty((postings,), np.int32),
          sparse_empty((postings,), np.int8), sparse_empty((postings, 2), np.int64)),
     )  # fmt: skip
@@ -607,7 +609,8 @@ def _book(
             out.money[:, lo:hi] = piece.money[:, lo:hi]
         offsets = np.zeros(hi - lo + 1, dtype=np.int64)
         np.cumsum(out.record_counts[lo:hi], out=offsets[1:])
-        unpaid.append(_unpaid(piece.records[:, first : first + used], offsets))
+        rows = slice(first, first + used)
+        unpaid.append(_unpaid(piece.records[:, rows], piece.record_money[:, rows], offsets))
     columns: dict[str, Any] = {
         "accrued_through": _date_array(out.dates[0]),
         "status": enum_series(out.counts[0], ledger.STATUSES),
@@ -634,21 +637,24 @@ def _book(
     return pl.concat([base, state], how="horizontal")
 
 
-def _unpaid(records: np.ndarray, offsets: np.ndarray) -> pa.Array:
-    """A list<struct> Arrow array of unpaid-installment records (a fields × rows view: each
-    field's values are contiguous, so the int64 fields are taken as they are)."""
+def _unpaid(records: np.ndarray, money: np.ndarray, offsets: np.ndarray) -> pa.Array:
+    """A list<struct> Arrow array of unpaid-installment records, from views of the kernel's
+    buffers: the money fields' Decimal128 words, and a row per other field (each contiguous, so
+    the int64 fields are taken as they are)."""
     fields = []
     for f, name in enumerate(ledger.RECORD_NAMES):
         if name in RECORD_MONEY:
-            fields.append(fen_to_money(records[f]))
-        elif name == "due_on":
-            fields.append(_date_array(records[f]))
+            fields.append(money_array(money[f - ledger.OWED_PRINCIPAL]))
+            continue
+        values = records[f if f < ledger.OWED_PRINCIPAL else f - ledger.N_RECORD_MONEY]
+        if name == "due_on":
+            fields.append(_date_array(values))
         elif name == "late_fee_charged":
-            fields.append(pa.array(records[f] != 0))
+            fields.append(pa.array(values != 0))
         elif name == "extension_days":
-            fields.append(pa.array(records[f].astype(np.int32)))
+            fields.append(pa.array(values.astype(np.int32)))
         else:
-            fields.append(pa.array(records[f]))
+            fields.append(pa.array(values))
     struct = pa.StructArray.from_arrays(fields, names=list(ledger.RECORD_NAMES))
     return pa.LargeListArray.from_arrays(pa.array(offsets), struct)
 

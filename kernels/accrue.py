@@ -60,6 +60,7 @@ from .ledger import (
     INTEREST_SUSPENDED,
     LATE_FEE,
     N_KINDS,
+    N_RECORD_MONEY,
     OWED_FEE,
     OWED_GRACE_INTEREST,
     OWED_INTEREST,
@@ -181,7 +182,7 @@ def _days_past_due(records, count, today):
 @inline_jit
 def service_loan(
     i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day,
-    out_dates, out_counts, out_money, out_records, record_row, record_end,
+    out_dates, out_counts, out_money, out_records, out_record_money, record_row, record_end,
     post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
 ):  # fmt: skip
     """Walk loan i (row j of the block-local `terms` and `state`) from the day after its
@@ -410,9 +411,15 @@ def service_loan(
         interest_due += records[k, OWED_INTEREST] + records[k, OWED_GRACE_INTEREST]
         fee_due += records[k, OWED_FEE]
         penalty_due += records[k, OWED_PENALTY]
-        if room:
-            for f in range(RECORD_FIELDS):
-                out_records[f, record_row + k] = records[k, f]
+        if room:  # money as Decimal128 words, the other fields in the rows of `out_records`
+            row = record_row + k
+            for f in range(OWED_PRINCIPAL):
+                out_records[f, row] = records[k, f]
+            for f in range(OWED_PRINCIPAL, OWED_PRINCIPAL + N_RECORD_MONEY):
+                out_record_money[f - OWED_PRINCIPAL, row, 0] = records[k, f]
+                out_record_money[f - OWED_PRINCIPAL, row, 1] = records[k, f] >> 63
+            for f in range(OWED_PRINCIPAL + N_RECORD_MONEY, RECORD_FIELDS):
+                out_records[f - N_RECORD_MONEY, row] = records[k, f]
     # Written in place, not through `put_money(out_money[f], i, ...)`: each row view handed to
     # an inlined helper costs a reference count a loan.
     money = (outstanding, principal_due, accrued, interest_due, fee_due, penalty_due, credit, repaid,
@@ -465,7 +472,7 @@ def _loan(column, i):
 @jit
 def service_chunk(
     lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
-    out_dates, out_counts, out_money, record_counts, out_records, record_start, record_end,
+    out_dates, out_counts, out_money, record_counts, out_records, out_record_money, record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
     """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
@@ -476,7 +483,8 @@ def service_chunk(
 
     The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
     field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
-    record_start:record_end of `out_records` (the same layout), postings to rows
+    record_start:record_end of `out_records` (its fields but the money) and `out_record_money`
+    (the money fields, Decimal128 words), postings to rows
     post_start:post_end; each loan's record count to `record_counts[i]`.
     """
     capacity = 1
@@ -512,7 +520,7 @@ def service_chunk(
             count, postings = service_loan(
                 i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
                 paid_on, pay_amount, pay_prepay, records, day, out_dates, out_counts, out_money, out_records,
-                record_row, record_end, post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
+                out_record_money, record_row, record_end, post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
             )  # fmt: skip
             record_counts[i] = count
             record_row += count

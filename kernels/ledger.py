@@ -83,6 +83,7 @@ RECORD_NAMES = (  # the book's `unpaid` struct fields, in field order
     "compound_base",
 )
 RECORD_FIELDS = len(RECORD_NAMES)
+N_RECORD_MONEY = 5  # the money fields, OWED_PRINCIPAL to OWED_GRACE_INTEREST
 
 
 @jit
