@@ -22,6 +22,7 @@ from accrual.kernels.accrue import (
     COUNT_OUT,
     DATE_OUT,
     MONEY_OUT,
+    WEIGHT_OUT,
     WIDE_STATE,
     WIDE_TERMS,
     State,
@@ -447,6 +448,7 @@ class _Outputs(NamedTuple):
 
     dates: np.ndarray
     counts: np.ndarray
+    weights: np.ndarray
     money: np.ndarray
     record_counts: np.ndarray
     records: np.ndarray  # a row per record field but the money: (fields, rows)
@@ -513,6 +515,7 @@ def _run(
         pay.paid_on,
         pay.amount,
         pay.prepay,
+        _posted_ids(book["loan_id"]),
     )
 
     needed, pieces = _serve(
@@ -542,7 +545,7 @@ def _serve(
 
     def service(c: int, into: _Outputs, records: Any, postings: Any, totals: np.ndarray) -> tuple[int, int]:
         return service_chunk(
-            chunks[c], chunks[c + 1], as_of, day0, *inputs, into.dates, into.counts, into.money, out.record_counts,
+            chunks[c], chunks[c + 1], as_of, day0, *inputs, into.dates, into.counts, into.weights, into.money, out.record_counts,
             into.records, into.record_money, *records, *into.post, *postings, totals,
         )  # fmt: skip
 
@@ -570,7 +573,8 @@ def _outputs(n: int, records: int, postings: int) -> _Outputs:
     """Buffers for the kernel: per-loan state (written in full) and regions sized by estimates."""
     return _Outputs(
         np.empty((len(DATE_OUT), n), np.int32),
-        np.empty((len(COUNT_OUT), n), np.int64),
+        np.empty((len(COUNT_OUT), n), np.int32),
+        np.empty((len(WEIGHT_OUT), n), np.int64),
         np.empty((len(MONEY_OUT), n, 2), np.int64),
         np.empty(n, np.int64),
         sparse_empty((ledger.RECORD_FIELDS - ledger.N_RECORD_MONEY, records), np.int64),  # a row per field
@@ -606,6 +610,7 @@ def _book(
         if piece is not out:  # a chunk run again: its state went to its own buffers
             out.dates[:, lo:hi] = piece.dates[:, lo:hi]
             out.counts[:, lo:hi] = piece.counts[:, lo:hi]
+            out.weights[:, lo:hi] = piece.weights[:, lo:hi]
             out.money[:, lo:hi] = piece.money[:, lo:hi]
         offsets = np.zeros(hi - lo + 1, dtype=np.int64)
         np.cumsum(out.record_counts[lo:hi], out=offsets[1:])
@@ -614,16 +619,16 @@ def _book(
     columns: dict[str, Any] = {
         "accrued_through": _date_array(out.dates[0]),
         "status": enum_series(out.counts[0], ledger.STATUSES),
-        "dpd": pa.array(out.counts[1].astype(np.int32)),
+        "dpd": pa.array(out.counts[1]),
         "bucket": enum_series(out.counts[2], ledger.BUCKETS),
         **{name: money_array(out.money[j]) for j, name in enumerate(MONEY_OUT)},
         "next_due_on": _date_array(out.dates[1]),
-        "installments_left": pa.array(out.counts[3].astype(np.int32)),
+        "installments_left": pa.array(out.counts[3]),
         "period_start": _date_array(out.dates[2]),
         "accruing_since": _date_array(out.dates[3]),
         "prepaid_on": _date_array(out.dates[4]),
-        "period_weight": pa.array(out.counts[4]),
-        "settled_balance_days": pa.array(out.counts[5]),
+        "period_weight": pa.array(out.weights[0]),
+        "settled_balance_days": pa.array(out.weights[1]),
         "extension_due_on_1": _date_array(extension["extension_due_on_1"]),
         "extension_days_1": pa.array(extension["extension_days_1"]),
         "extension_due_on_2": _date_array(extension["extension_due_on_2"]),
@@ -659,10 +664,20 @@ def _unpaid(records: np.ndarray, money: np.ndarray, offsets: np.ndarray) -> pa.A
     return pa.LargeListArray.from_arrays(pa.array(offsets), struct)
 
 
+def _posted_ids(loan_id: pl.Series) -> np.ndarray:
+    """What the kernel writes as a posting's loan: the id itself when it is an integer that
+    fits int64 (no gather after), else the loan's row."""
+    if _integer_ids(loan_id):
+        return np.ascontiguousarray(loan_id.cast(pl.Int64).to_numpy())
+    return np.arange(loan_id.len(), dtype=np.int64)
+
+
+def _integer_ids(loan_id: pl.Series) -> bool:
+    return loan_id.dtype.is_integer() and loan_id.dtype != pl.UInt64
+
+
 def _postings(loan_id: pl.Series, used: np.ndarray, pieces: list[tuple[_Outputs, int, int]]) -> pl.DataFrame:
     """The detail postings, one Arrow chunk per kernel chunk (zero-copy slices of its region)."""
-    integer_ids = loan_id.dtype.is_integer()
-    ids = loan_id.to_numpy() if integer_ids else None
     parts = []
     for (piece, _, first), count in zip(pieces, used, strict=True):
         rows = slice(first, first + int(count))
@@ -670,7 +685,7 @@ def _postings(loan_id: pl.Series, used: np.ndarray, pieces: list[tuple[_Outputs,
         parts.append(
             pl.DataFrame(
                 [
-                    pl.Series("loan_id", ids[loan]).cast(loan_id.dtype) if ids is not None
+                    pl.Series("loan_id", loan).cast(loan_id.dtype) if _integer_ids(loan_id)
                     else loan_id.gather(loan).alias("loan_id"),
                     pl.Series("posted_on", _date_array(posted_on)),
                     enum_series(kind, ledger.KINDS).alias("kind"),

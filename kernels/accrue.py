@@ -149,9 +149,10 @@ WIDE_STATE = 9
 
 BLOCK = 256  # loans whose terms and state are staged together (fits in L2)
 
-# Rows of the kernel's outputs (`dates`, `counts`, `money` of `service_chunk`).
+# Rows of the kernel's outputs (`dates`, `counts`, `weights`, `money` of `service_chunk`).
 DATE_OUT = ("accrued_through", "next_due_on", "period_start", "accruing_since", "prepaid_on")
-COUNT_OUT = ("status", "dpd", "bucket", "installments_left", "period_weight", "settled_balance_days")
+COUNT_OUT = ("status", "dpd", "bucket", "installments_left")  # int32
+WEIGHT_OUT = ("period_weight", "settled_balance_days")  # int64
 MONEY_OUT = (
     "principal_outstanding",
     "principal_due",
@@ -181,8 +182,8 @@ def _days_past_due(records, count, today):
 
 @inline_jit
 def service_loan(
-    i, j, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay, records, day,
-    out_dates, out_counts, out_money, out_records, out_record_money, record_row, record_end,
+    i, j, loan_id, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    records, day, out_dates, out_counts, out_weights, out_money, out_records, out_record_money, record_row, record_end,
     post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
 ):  # fmt: skip
     """Walk loan i (row j of the block-local `terms` and `state`) from the day after its
@@ -190,8 +191,8 @@ def service_loan(
 
     `records` is the chunk's scratch; `day` holds the day's totals by kind. The new state is
     written to column i of the outputs, unpaid records from row `record_row` and postings from
-    row `post_row` (each only while below its region's end), summary rows per day from `day0`.
-    Returns (unpaid records at the end, postings).
+    row `post_row` (each only while below its region's end, postings under `loan_id`), summary
+    rows per day from `day0`. Returns (unpaid records at the end, postings).
     """
     mode = terms[j, Term.ROUNDING]
     method = terms[j, Term.METHOD]
@@ -381,7 +382,7 @@ def service_loan(
             if day[k] != 0:
                 row = post_row + postings
                 if row < post_end:  # detail postings, within the chunk's region
-                    post_loan[row] = i
+                    post_loan[row] = loan_id
                     post_on[row] = today
                     post_kind[row] = k
                     post_amount[row, 0] = day[k]
@@ -400,10 +401,10 @@ def service_loan(
     out_counts[1, i] = dpd
     out_counts[2, i] = bucket(dpd)
     out_counts[3, i] = left
-    out_counts[4, i] = weight
+    out_weights[0, i] = weight
     if due == NO_DATE:  # no period accruing: nothing settled in one
         settled = settled_days = 0
-    out_counts[5, i] = settled_days
+    out_weights[1, i] = settled_days
     principal_due = interest_due = fee_due = penalty_due = 0
     room = record_row + count <= record_end
     for k in range(count):
@@ -472,7 +473,8 @@ def _loan(column, i):
 @jit
 def service_chunk(
     lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
-    out_dates, out_counts, out_money, record_counts, out_records, out_record_money, record_start, record_end,
+    loan_ids, out_dates, out_counts, out_weights, out_money, record_counts, out_records, out_record_money,
+    record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
     """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
@@ -484,8 +486,8 @@ def service_chunk(
     The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
     field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
     record_start:record_end of `out_records` (its fields but the money) and `out_record_money`
-    (the money fields, Decimal128 words), postings to rows
-    post_start:post_end; each loan's record count to `record_counts[i]`.
+    (the money fields, Decimal128 words), postings to rows post_start:post_end (a loan's under
+    `loan_ids[i]`); each loan's record count to `record_counts[i]`.
     """
     capacity = 1
     narrow_terms, narrow_state = Term.TERM, State.FRESH  # first members of the int32 columns
@@ -518,8 +520,8 @@ def service_chunk(
         _stage(block_state, WIDE_STATE, state, base, top)
         for i in range(base, top):
             count, postings = service_loan(
-                i, i - base, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
-                paid_on, pay_amount, pay_prepay, records, day, out_dates, out_counts, out_money, out_records,
+                i, i - base, loan_ids[i], as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
+                paid_on, pay_amount, pay_prepay, records, day, out_dates, out_counts, out_weights, out_money, out_records,
                 out_record_money, record_row, record_end, post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
             )  # fmt: skip
             record_counts[i] = count

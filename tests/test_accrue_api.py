@@ -41,6 +41,17 @@ def test_loans_not_yet_disbursed_pass_through():
     assert later["accrued_through"].to_list() == [dt.date(2024, 3, 5)] * 2
 
 
+def test_posted_loan_ids_keep_their_type_and_value():
+    # integer ids are written by the kernel itself; ids beyond int64 (UInt64) go by row position
+    loans = ac.generate(20, seed=3)
+    expected = ac.accrue(loans, "2026-07-15").postings
+    for dtype, offset in ((pl.Int32, -7), (pl.UInt64, 2**63 + 5), (pl.Int64, 10**15)):
+        shifted = loans.with_columns((pl.col("loan_id").cast(pl.Int128) + offset).cast(dtype))
+        postings = ac.accrue(shifted, "2026-07-15").postings
+        assert postings.schema["loan_id"] == dtype
+        assert postings["loan_id"].cast(pl.Int128).to_list() == [i + offset for i in expected["loan_id"]]
+
+
 def test_chunks_that_overflow_their_estimate_run_again(monkeypatch):
     loans, pays, extensions, as_of = scenario(60, seed=11)
     expected = ac.accrue(loans, as_of, pays, extensions)
