@@ -59,6 +59,7 @@ from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
 from accrual.kernels.validate import MAX_DAILY_NUM, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
 from accrual.money import readonly, to_fen, to_rate
+from accrual.threads import over_chunks
 
 ENUMS: dict[str, type[Convention]] = {
     "method": Method,
@@ -430,7 +431,8 @@ def prepare_loans(
     term = np.empty(n, dtype=np.int64)
     multiple_fen = np.empty(n, dtype=np.int64)
     flags = np.empty(n, dtype=np.uint32)
-    check_loans(
+    over_chunks(
+        check_loans, n,
         *(readonly(a) for a in (
             _nulls(ids), *codes.values(), principal, principal_overflow, _nulls(principal_col), *rate.scaled,
             term_f, _nulls(term_col), disbursed, disbursed_null, first_due, multiple, multiple_overflow,
