@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple, overload
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from accrual.conventions import Prepay, enum_series
 from accrual.io import release_memory, sparse_empty
@@ -427,8 +428,9 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
         lengths[fresh] = 0
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    # Arrow's flatten reads the list's values in place (polars' explode copies them: 5 ms at 1M)
-    values = pl.from_arrow(unpaid.to_arrow().flatten())
+    # Arrow's flatten reads the list's values in place (polars' explode copies them: 5 ms at 1M),
+    # chunk by chunk (the Series' own `to_arrow` copies a many-chunk column into one: 9 ms)
+    values = pl.from_arrow(pc.list_flatten(unpaid.to_frame().to_arrow().column(0)))
     assert isinstance(values, pl.Series)
     flat = values.drop_nulls().struct.unnest()
     matrix = np.empty((ledger.RECORD_FIELDS, flat.height), dtype=np.int64)

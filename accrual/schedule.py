@@ -236,7 +236,8 @@ def _table(arrays: LoanArrays, outputs: list[np.ndarray]) -> pl.DataFrame:
     out_id, out_period, out_due, money = outputs
     rows = out_id.shape[0]
     if arrays.loan_id.dtype.is_integer():
-        loan_id = pa.array(out_id).cast(arrays.loan_id.to_arrow().type)
+        # the type from no rows: a many-chunk column's own `to_arrow` copies it into one
+        loan_id = pa.array(out_id).cast(arrays.loan_id.head(0).to_arrow().type)
     else:  # any other id type: the kernel wrote row positions, gather the ids
         loan_id = arrays.loan_id.to_arrow().take(pa.array(out_id))
     columns = {
