@@ -454,7 +454,7 @@ def _stage(block, first_column, columns, base, top):
     for f in range(len(columns)):
         column = columns[f]
         at = np.uint64(first_column + f)
-        if column.shape[0] == 1:  # the whole call's value (and for a one-loan chunk, its own)
+        if column.shape[0] == 1:  # the whole call's value (or, in a one-loan book, the loan's own)
             value = column[0]
             for k in range(loans):
                 block[k, at] = value
