@@ -29,8 +29,12 @@ def jit(fn):
 
 def inline_jit(fn):
     """Compile a helper inlined into its caller's IR: no call, and the caller's constants fold
-    through it. Each *array* argument of an inlined helper costs a reference-count increment
-    and decrement per call (a real call costs none), so hot per-loan helpers take scalars."""
+    through it. Each *array* argument of an inlined helper, and each view of an array (`a[k]`),
+    may cost an atomic reference-count increment and decrement per call, on a counter every
+    thread shares: Numba's refcount pruning removes them in small straight code but often not
+    across the branches of a big kernel. A real call's callee increfs its array arguments at entry
+    the same way, pruned only when it is small. So hot per-loan helpers take scalars, or loop
+    over a block of loans inside one call; check the IR (`inspect_llvm`) for `NRT_incref`."""
     return njit(inline="always", **_COMMON)(fn)
 
 
