@@ -10,6 +10,8 @@ Interest is then one exact fraction, `balance × annual × weight / (RATE_SCALE 
 rounded once.
 """
 
+import math
+
 import numpy as np
 
 from ._config import inline_jit, jit
@@ -23,7 +25,7 @@ from .dates import (
     next_month,
 )
 from .daycount import day_count_days, year_days
-from .rounding import div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
+from .rounding import FAST_LIMIT, TIE_MARGIN, div_round, mul_div_round, mul_div_round_ratio, round_to_multiple
 
 RATE_SCALE = 10**12  # rates are integers: 0.049 → 49_000_000_000
 
@@ -207,6 +209,16 @@ def accrued_interest(balance_days, annual_num, weight, length, days_per_year, de
         return 0
     if weight == 12 * length:
         return mul_div_round_ratio(balance_days, annual_num, 12, den, ratio, mode)
+    # A regular month on the monthly basis, accrued day by day. The float estimate is within five
+    # roundings (≈ 5.6e-16 relative: < 7e-7 fen below FAST_LIMIT, with x + 0.5's own) of the
+    # exact value, so unless it is within TIE_MARGIN of a tie the rounding is decided, without
+    # the exact path's three gcds: 19 → 3 ns a loan and day (micro-benchmark, one core).
+    x = float(balance_days) * (ratio * float(weight) / float(length))
+    y = x + 0.5
+    q = math.floor(y)
+    frac = y - q
+    if TIE_MARGIN < frac < 1.0 - TIE_MARGIN and x < FAST_LIMIT:
+        return int(q)
     # reduce annual · weight / (RATE_SCALE · 12 · year_days · length) so its denominator fits int64
     g = _gcd(weight, length)
     w, n = weight // g, length // g

@@ -5,7 +5,7 @@ import datetime as dt
 from fractions import Fraction
 
 import numpy as np
-from accrual.kernels import dates, daycount, rounding
+from accrual.kernels import amortize, dates, daycount, rounding
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,3 +77,33 @@ def test_ties():
     assert rounding.round_to_multiple(91650.0, 100, rounding.HALF_UP) == 91700
     assert rounding.round_to_multiple(91650.0, 100, rounding.HALF_EVEN) == 91600
     assert np.int64(rounding.round_to_multiple(91649.99, 100, rounding.HALF_UP)) == 91600
+
+
+def _exact_accrued(balance_days, annual, weight, length, days_per_year, mode):
+    den = amortize.RATE_SCALE * 12 * days_per_year
+    return round_money(Fraction(balance_days * annual * weight, den * length), MODES[mode], quantum=1)
+
+
+@given(
+    st.integers(0, 10**9 * 62),  # fen-days: up to 10M yuan for two months
+    st.integers(0, 4 * 10**11),  # up to 40% a year (scaled by RATE_SCALE)
+    st.sampled_from([360, 365, 12 * 17, 12 * 45]),  # a regular month's weight, or an irregular one's
+    st.integers(1, 62),
+    st.sampled_from([360, 365]),
+    st.sampled_from(list(MODES)),
+)
+def test_accrued_interest_is_exact(balance_days, annual, weight, length, days_per_year, mode):
+    den, ratio = amortize.interest_denominator(annual, days_per_year)
+    got = amortize.accrued_interest(balance_days, annual, weight, length, days_per_year, den, ratio, mode)
+    assert got == _exact_accrued(balance_days, annual, weight, length, days_per_year, mode)
+
+
+def test_accrued_interest_ties_take_the_exact_path():
+    # 100% a year on the monthly basis, a 30-day month: balance_days / 360 fen, a tie at 180 + 360k
+    annual, den, ratio = amortize.RATE_SCALE, *amortize.interest_denominator(amortize.RATE_SCALE, 360)
+    for balance_days in (179, 180, 181, 540, 360 * 10**6 + 180, 360 * 10**6 + 179):
+        for mode in MODES:
+            got = amortize.accrued_interest(balance_days, annual, 360, 30, 360, den, ratio, mode)
+            assert got == _exact_accrued(balance_days, annual, 360, 30, 360, mode), (balance_days, mode)
+    assert amortize.accrued_interest(180, annual, 360, 30, 360, den, ratio, rounding.HALF_UP) == 1
+    assert amortize.accrued_interest(180, annual, 360, 30, 360, den, ratio, rounding.HALF_EVEN) == 0
