@@ -10,8 +10,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 
-from bench.peers import EOD_DAY, numpy_day_inputs
+from bench.peers import EOD_DAY, fresh_bytes, numpy_day_inputs
 from bench.registry import COMPARISONS
 
 accrue = COMPARISONS["accrue"]["accrual"]
@@ -68,3 +69,11 @@ def test_numpy_peer_does_comparable_work(serviced):
     ]  # interest rows come first; penalty rows only for overdue loans
     assert plain.size > 0
     assert np.abs(ours_fen[plain] - peer_fen[plain]).max() <= 1
+
+
+def test_fresh_bytes_counts_pages_a_call_touches():
+    size = 64 * 1024 * 1024  # above glibc's mmap threshold: fresh pages, faulted in on first write
+    touched = fresh_bytes(lambda: np.ones(size, dtype=np.uint8).sum())
+    if touched is None:
+        pytest.skip("no /proc/vmstat here")
+    assert touched >= 0.9 * size
