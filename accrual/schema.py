@@ -368,7 +368,9 @@ def _days(column: pl.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
     if column.dtype != pl.Date:
         raise ValidationError(f"column {name!r} must be a date, not {column.dtype}")
     nulls = _nulls(column)
-    return column.to_physical().fill_null(NO_DATE).to_numpy().astype(np.int32), nulls
+    days = column.to_physical().fill_null(NO_DATE).to_numpy()  # date32's physical type: int32
+    # not copied again: a many-chunk column (Parquet's row groups) is a fresh array already
+    return days.astype(np.int32, copy=False), nulls
 
 
 def prepare_loans(
