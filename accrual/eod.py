@@ -417,6 +417,10 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     Field-major, as the column holds them: each field fills its row contiguously, and the kernel
     reads a loan's few records once, into its scratch (a records-major copy cost a transpose).
+
+    The records are state the engine wrote; one that is not (a null, a field missing, a negative
+    or oversized amount: an edited book) raises `ValidationError` naming its loans, whatever
+    `errors` says, rather than being misread.
     """
     n = book.height
     if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
@@ -432,16 +436,34 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     # chunk by chunk (the Series' own `to_arrow` copies a many-chunk column into one: 9 ms)
     values = pl.from_arrow(pc.list_flatten(unpaid.to_frame().to_arrow().column(0)))
     assert isinstance(values, pl.Series)
-    flat = values.drop_nulls().struct.unnest()
+    if not isinstance(values.dtype, pl.Struct) or {f.name for f in values.dtype.fields} < set(
+        ledger.RECORD_NAMES
+    ):
+        raise ValidationError(
+            f"book column 'unpaid' must list records with fields {', '.join(ledger.RECORD_NAMES)}"
+        )
+    flat = values.struct.unnest()  # a null record has null fields: found below
     matrix = np.empty((ledger.RECORD_FIELDS, flat.height), dtype=np.int64)
+    bad = np.zeros(flat.height, dtype=np.bool_)  # records that are not the engine's state
     for f, name in enumerate(ledger.RECORD_NAMES):
         column = flat[name]
+        if column.null_count():
+            bad |= column.is_null().to_numpy()
         if name in RECORD_MONEY:
-            matrix[f] = to_fen(column)[0]
+            bad |= to_fen(column, out=matrix[f])[1]  # beyond Decimal(18, 2)
+            bad |= matrix[f] < 0
         elif column.dtype == pl.Date:
-            matrix[f] = column.to_physical().to_numpy()
+            matrix[f] = column.to_physical().fill_null(0).to_numpy()
         else:
-            matrix[f] = column.cast(pl.Int64).to_numpy()
+            matrix[f] = column.cast(pl.Int64, strict=False).fill_null(0).to_numpy()
+    if bad.any():
+        loans = book["loan_id"].gather(
+            np.unique(np.repeat(np.arange(n), lengths)[bad])
+        )  # the loans holding them
+        raise ValidationError(
+            "book column 'unpaid': records must have every field, and amounts >= 0 that fit "
+            f"Decimal(18, 2): loan_id {_show(loans)}"
+        )
     return matrix, offsets
 
 

@@ -44,8 +44,9 @@ def readonly(values: np.ndarray) -> np.ndarray:
     return view
 
 
-def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan.
+def to_fen(series: pl.Series, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan; the fen
+    into `out` (int64, one per value) when given.
 
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
     tie it was written as; then half-up. Decimals of more than two places round half-up (in
@@ -54,7 +55,7 @@ def to_fen(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     dtype = series.dtype
     n = series.len()
-    fen = np.empty(n, dtype=np.int64)
+    fen = np.empty(n, dtype=np.int64) if out is None else out
     overflow = np.empty(n, dtype=np.bool_)
     if dtype.is_integer():
         yuan = series.fill_null(0).to_numpy().astype(np.int64)

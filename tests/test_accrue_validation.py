@@ -177,3 +177,29 @@ def test_a_servicing_keyword_is_the_same_as_that_column(name, fine, bad, rule):
     assert by_keyword.book.equals(by_column.book.drop(name))
     assert by_keyword.postings.equals(by_column.postings)
     assert not by_keyword.postings.equals(ac.accrue(LOANS, AS_OF, paid, **base).postings)  # it mattered
+
+
+def _tampered(book: pl.DataFrame, loan: int, record: dict | None) -> pl.DataFrame:
+    """The book with loan `loan`'s first unpaid record replaced (None: a null record)."""
+    rows = book["unpaid"].to_list()
+    at = book["loan_id"].to_list().index(loan)
+    rows[at] = [record, *rows[at][1:]]
+    return book.with_columns(pl.Series("unpaid", rows, dtype=book["unpaid"].dtype))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"principal": Decimal("-1.00")},  # a negative amount
+        {"interest": Decimal("9" * 16 + ".99")},  # beyond Decimal(18, 2)
+        {"due_on": None},  # a field missing
+        None,  # a null record
+    ],
+)
+def test_a_tampered_unpaid_record_is_named_not_misread(change):
+    book = ac.accrue(LOANS, AS_OF).book
+    record = None if change is None else {**book["unpaid"][1][0], **change}
+    with pytest.raises(ac.ValidationError) as caught:
+        ac.accrue(_tampered(book, 2, record), AS_OF + dt.timedelta(days=1))
+    message = str(caught.value)
+    assert "'unpaid'" in message and "loan_id 2" in message and "1" not in message.split("loan_id")[1]
