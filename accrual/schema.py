@@ -807,7 +807,7 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     for name in STATE_DATES:
         out[name], _ = _days(frame[name], name)
     for name in (c for c in STATE_COUNTS if c not in absent):  # as `accrue` stages them
-        out[name] = (
-            frame[name].cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()
-        )
+        column = frame[name]
+        out[name] = column.cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()
+        checks.add(~fresh & (_nulls(column) | (out[name] < 0)), name, "must be a whole number >= 0")
     return out

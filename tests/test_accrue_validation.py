@@ -203,3 +203,31 @@ def test_a_tampered_unpaid_record_is_named_not_misread(change):
         ac.accrue(_tampered(book, 2, record), AS_OF + dt.timedelta(days=1))
     message = str(caught.value)
     assert "'unpaid'" in message and "loan_id 2" in message and "1" not in message.split("loan_id")[1]
+
+
+@pytest.mark.parametrize(
+    "column, value, rule",
+    [
+        ("principal_outstanding", Decimal("-1.00"), "must be an amount >= 0"),
+        ("status", "lost", "unknown status"),
+        ("installments_left", None, "must be a whole number >= 0"),
+        ("period_weight", -360, "must be a whole number >= 0"),
+    ],
+)
+def test_an_edited_book_state_names_its_column_and_loan(column, value, rule):
+    book = ac.accrue(LOANS, AS_OF).book
+    if column == "status":  # an Enum column holds no unknown value: as text, as a CSV would give it
+        book = book.with_columns(pl.col("status").cast(pl.String))
+    edited = book.with_columns(
+        pl.when(pl.col("loan_id") == 2)
+        .then(pl.lit(value, dtype=book[column].dtype))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    day = AS_OF + dt.timedelta(days=1)
+    with pytest.raises(ac.ValidationError) as caught:
+        ac.accrue(edited, day)
+    assert f"'{column}'" in str(caught.value) and rule in str(caught.value)
+    result, rejects = ac.accrue(edited, day, errors="reject")
+    assert rejects["loan_id"].to_list() == [2] and rejects["column"].to_list() == [column]
+    assert sorted(result.book["loan_id"].to_list()) == [1, 3]  # every loan in exactly one of them
