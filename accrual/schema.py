@@ -805,7 +805,12 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     checks.add(~fresh & (status < 0), "status", "unknown status (expected active, closed or written_off)")
     out["status"] = np.maximum(status, 0).astype(np.int32)
     for name in STATE_DATES:
-        out[name], _ = _days(frame[name], name)
+        out[name], missing_date = _days(frame[name], name)
+        if name in ("period_start", "accruing_since"):  # every serviced loan has a current period
+            checks.add(~fresh & missing_date, name, "must be a date")
+        elif name == "next_due_on" and "principal_outstanding" in out:  # what is not yet due falls due on it
+            owed = ~fresh & (status == Status.ACTIVE) & (out["principal_outstanding"] > 0)
+            checks.add(owed & missing_date, name, "must be a date while principal is outstanding")
     for name in (c for c in STATE_COUNTS if c not in absent):  # as `accrue` stages them
         column = frame[name]
         out[name] = column.cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()

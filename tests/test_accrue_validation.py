@@ -212,6 +212,8 @@ def test_a_tampered_unpaid_record_is_named_not_misread(change):
         ("status", "lost", "unknown status"),
         ("installments_left", None, "must be a whole number >= 0"),
         ("period_weight", -360, "must be a whole number >= 0"),
+        ("accruing_since", None, "must be a date"),
+        ("next_due_on", None, "must be a date while principal is outstanding"),
     ],
 )
 def test_an_edited_book_state_names_its_column_and_loan(column, value, rule):
