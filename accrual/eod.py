@@ -436,9 +436,8 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     # chunk by chunk (the Series' own `to_arrow` copies a many-chunk column into one: 9 ms)
     values = pl.from_arrow(pc.list_flatten(unpaid.to_frame().to_arrow().column(0)))
     assert isinstance(values, pl.Series)
-    if not isinstance(values.dtype, pl.Struct) or {f.name for f in values.dtype.fields} < set(
-        ledger.RECORD_NAMES
-    ):
+    fields = {f.name for f in values.dtype.fields} if isinstance(values.dtype, pl.Struct) else set()
+    if not fields >= set(ledger.RECORD_NAMES):
         raise ValidationError(
             f"book column 'unpaid' must list records with fields {', '.join(ledger.RECORD_NAMES)}"
         )
@@ -447,19 +446,17 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     bad = np.zeros(flat.height, dtype=np.bool_)  # records that are not the engine's state
     for f, name in enumerate(ledger.RECORD_NAMES):
         column = flat[name]
-        if column.null_count():
-            bad |= column.is_null().to_numpy()
         if name in RECORD_MONEY:
             bad |= to_fen(column, out=matrix[f])[1]  # beyond Decimal(18, 2)
             bad |= matrix[f] < 0
-        elif column.dtype == pl.Date:
-            matrix[f] = column.to_physical().fill_null(0).to_numpy()
-        else:
-            matrix[f] = column.cast(pl.Int64, strict=False).fill_null(0).to_numpy()
+        else:  # a date's day number, or a count (a value that is not a whole number: null)
+            column = column.to_physical() if column.dtype == pl.Date else column.cast(pl.Int64, strict=False)
+            matrix[f] = column.fill_null(0).to_numpy()
+        if column.null_count():
+            bad |= column.is_null().to_numpy()
     if bad.any():
-        loans = book["loan_id"].gather(
-            np.unique(np.repeat(np.arange(n), lengths)[bad])
-        )  # the loans holding them
+        holding = np.unique(np.repeat(np.arange(n), lengths)[bad])  # the loans these records are in
+        loans = book["loan_id"].gather(holding)
         raise ValidationError(
             "book column 'unpaid': records must have every field, and amounts >= 0 that fit "
             f"Decimal(18, 2): loan_id {_show(loans)}"

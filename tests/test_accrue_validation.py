@@ -233,3 +233,11 @@ def test_an_edited_book_state_names_its_column_and_loan(column, value, rule):
     result, rejects = ac.accrue(edited, day, errors="reject")
     assert rejects["loan_id"].to_list() == [2] and rejects["column"].to_list() == [column]
     assert sorted(result.book["loan_id"].to_list()) == [1, 3]  # every loan in exactly one of them
+
+
+def test_unpaid_records_without_the_engine_fields_are_refused():
+    book = ac.accrue(LOANS, AS_OF).book
+    kept = pl.struct(pl.element().struct.field("due_on"), pl.element().struct.field("principal"))
+    slim = book.with_columns(pl.col("unpaid").list.eval(kept))
+    with pytest.raises(ac.ValidationError, match="'unpaid' must list records with fields due_on"):
+        ac.accrue(slim, AS_OF + dt.timedelta(days=1))
