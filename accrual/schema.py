@@ -793,26 +793,30 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     missing = [c for c in absent if c not in STATE_OPTIONAL]
     if missing and not fresh.all():
         raise ValidationError(f"book column(s) {', '.join(missing)} missing: a book needs every state column")
-    checks.add(~fresh & (through < loan["disbursed_on"] - 1), "accrued_through", "before disbursement")
+    serviced = ~fresh  # the loans whose state is checked
+    checks.add(serviced & (through < loan["disbursed_on"] - 1), "accrued_through", "before disbursement")
     for name in absent:
         if name in STATE_OPTIONAL:
             out[name] = np.zeros(n, dtype=np.int64)
     for name in (c for c in STATE_MONEY if c not in absent):
-        fen, overflow = _money(frame[name])
-        checks.add(~fresh & (overflow | _nulls(frame[name]) | (fen < 0)), name, "must be an amount >= 0")
+        fen, bad = _money(frame[name])  # bad: beyond Decimal(18, 2), then in place (no temporaries)
+        bad |= fen < 0
+        if frame[name].null_count():
+            bad |= _nulls(frame[name])
+        checks.add(np.logical_and(bad, serviced, out=bad), name, "must be an amount >= 0")
         out[name] = fen
     status = _codes(frame["status"], Status)
-    checks.add(~fresh & (status < 0), "status", "unknown status (expected active, closed or written_off)")
+    checks.add(serviced & (status < 0), "status", "unknown status (expected active, closed or written_off)")
     out["status"] = np.maximum(status, 0).astype(np.int32)
     for name in STATE_DATES:
         out[name], missing_date = _days(frame[name], name)
         if name in ("period_start", "accruing_since"):  # every serviced loan has a current period
-            checks.add(~fresh & missing_date, name, "must be a date")
+            checks.add(serviced & missing_date, name, "must be a date")
         elif name == "next_due_on" and "principal_outstanding" in out:  # what is not yet due falls due on it
-            owed = ~fresh & (status == Status.ACTIVE) & (out["principal_outstanding"] > 0)
+            owed = serviced & (status == Status.ACTIVE) & (out["principal_outstanding"] > 0)
             checks.add(owed & missing_date, name, "must be a date while principal is outstanding")
     for name in (c for c in STATE_COUNTS if c not in absent):  # as `accrue` stages them
         column = frame[name]
         out[name] = column.cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()
-        checks.add(~fresh & (_nulls(column) | (out[name] < 0)), name, "must be a whole number >= 0")
+        checks.add(serviced & (_nulls(column) | (out[name] < 0)), name, "must be a whole number >= 0")
     return out
