@@ -20,6 +20,7 @@ from accrual.conventions import Prepay, enum_series
 from accrual.io import release_memory, sparse_empty
 from accrual.kernels import ledger
 from accrual.kernels.accrue import (
+    CODE_TERMS,
     COUNT_OUT,
     DATE_OUT,
     MONEY_OUT,
@@ -383,8 +384,18 @@ def _split(rows: dict[int, np.ndarray], members: Any, wide: int) -> list[tuple[n
     return [tuple(staged[0]), tuple(staged[1])]
 
 
-def _terms(loans: Any) -> list[tuple[np.ndarray, ...]]:
-    """The `Term` columns (int64 amounts, int32 terms), one per parameter."""
+def _codes_matrix(rows: dict[int, np.ndarray], members: list[Any], n: int) -> np.ndarray:
+    """The int8 code members as one (members, n) matrix, a row per member: the loans' codes are
+    int8 already, so this is one narrow copy instead of a widening one per member, and one
+    array type for the kernel instead of another tuple type to compile."""
+    matrix = np.empty((len(members), n), dtype=np.int8)
+    for row, member in enumerate(members):
+        matrix[row] = rows[member]  # a whole call's value (0-d) broadcasts
+    return readonly(matrix)
+
+
+def _terms(loans: Any) -> list[Any]:
+    """The `Term` columns (int64 amounts, int32 terms) one per parameter, then the codes' int8 matrix."""
     s = loans.servicing
     rows = {
         Term.PRINCIPAL: loans.principal, Term.ANNUAL_NUM: loans.annual_num, Term.TERM: loans.term,
@@ -399,7 +410,9 @@ def _terms(loans: Any) -> list[tuple[np.ndarray, ...]]:
         Term.ALLOCATION: s["allocation"], Term.PREPAY: s["prepay"], Term.PREPAY_FEE_NUM: s["prepay_fee_num"],
         Term.KEEPS_FEES: s["keeps_fees"],
     }  # fmt: skip
-    return _split(rows, Term, WIDE_TERMS)
+    wide = [member for member in Term if member < CODE_TERMS]
+    codes = [member for member in Term if member >= CODE_TERMS]
+    return [*_split(rows, wide, WIDE_TERMS), _codes_matrix(rows, codes, loans.principal.shape[0])]
 
 
 def _state(state: dict[str, np.ndarray], extension: dict[str, np.ndarray]) -> list[tuple[np.ndarray, ...]]:
@@ -495,7 +508,7 @@ def _run(
     as_of: int,
     postings: str,
 ) -> Accrual:
-    amounts, terms, balances, held = staged
+    amounts, terms, codes, balances, held = staged
     n = book.height
 
     def column(values: np.ndarray) -> np.ndarray:  # a staged column, for every loan
@@ -528,6 +541,7 @@ def _run(
     inputs = (
         amounts,
         terms,
+        codes,
         balances,
         held,
         records_in,
@@ -543,7 +557,15 @@ def _run(
         chunks, as_of, day0, inputs, out, record_regions, post_regions if detail else None, summary
     )
     staged.clear()
-    del amounts, terms, balances, held, inputs, records_in  # the outputs are all that is left to build from
+    del (
+        amounts,
+        terms,
+        codes,
+        balances,
+        held,
+        inputs,
+        records_in,
+    )  # the outputs are all that is left to build from
     release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (

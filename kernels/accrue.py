@@ -82,10 +82,10 @@ from .penalty import penalise
 
 class Term(IntEnum):
     """Per-loan contract and policy: the columns of a loan's staged row. The first WIDE_TERMS
-    (amounts and rates, × RATE_SCALE) are the int64 `amounts` columns, the rest (days,
-    counts, codes) the int32 `terms` columns. PENALTY_NUM is over
-    RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
-    WRITE_OFF_AFTER 0 when write-off is off."""
+    (amounts and rates, × RATE_SCALE) are the int64 `amounts` columns, then up to CODE_TERMS
+    (days and counts) the int32 `terms` columns, then the rows of the int8 `codes` matrix
+    (codes as validation made them: no widening copies). PENALTY_NUM is over RATE_SCALE · 2 · year_days (see `penalty`);
+    COMPOUND_AFTER is -1 when compounding is off and WRITE_OFF_AFTER 0 when write-off is off."""
 
     PRINCIPAL = 0
     ANNUAL_NUM = 1
@@ -95,25 +95,26 @@ class Term(IntEnum):
     LATE_FEE_NUM = 5
     PREPAY_FEE_NUM = 6
     TERM = 7
-    TERM_UNIT = 8
-    DISBURSED_ON = 9
-    FIRST_DUE_ON = 10
-    METHOD = 11
-    DAY_COUNT = 12
-    BASIS = 13
-    ROUNDING = 14
-    FREE_DAYS = 15
-    GRACE_DAYS = 16
-    COMPOUND_AFTER = 17
-    LATE_FEE_AFTER = 18
-    NON_ACCRUAL_AFTER = 19
-    WRITE_OFF_AFTER = 20
+    DISBURSED_ON = 8
+    FIRST_DUE_ON = 9
+    FREE_DAYS = 10
+    GRACE_DAYS = 11
+    COMPOUND_AFTER = 12
+    LATE_FEE_AFTER = 13
+    NON_ACCRUAL_AFTER = 14
+    WRITE_OFF_AFTER = 15
+    TERM_UNIT = 16
+    METHOD = 17
+    DAY_COUNT = 18
+    BASIS = 19
+    ROUNDING = 20
     ALLOCATION = 21
     PREPAY = 22
     KEEPS_FEES = 23
 
 
 WIDE_TERMS = 7
+CODE_TERMS = 16  # the first int8 member
 
 
 class State(IntEnum):
@@ -490,7 +491,8 @@ def _loan(column, i):
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, amounts, terms, balances, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
+    lo, hi, as_of, day0, amounts, terms, codes, balances, state, records_in, record_offsets, pay_offsets, paid_on,
+    pay_amount, pay_prepay,
     loan_ids, out_dates, out_counts, out_weights, out_money, record_counts, out_records, out_record_money,
     record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
@@ -499,7 +501,8 @@ def service_chunk(
 
     `amounts`, `terms`, `balances` and `state` are tuples of columns, one per `Term` or `State`
     member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each holds a value per
-    loan, or a single value for every loan.
+    loan, or a single value for every loan. `codes` is an int8 matrix, a row per `Term` member
+    from CODE_TERMS on, a value per loan.
 
     The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
     field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
@@ -528,12 +531,13 @@ def service_chunk(
     post_row = post_start
     # A loan reads ~40 terms and state values: copied block by block into loan-major int64
     # scratch, each loan's values share a few cache lines instead of touching ~40 column streams.
-    block_terms = np.empty((BLOCK, len(amounts) + len(terms)), dtype=np.int64)
+    block_terms = np.empty((BLOCK, len(amounts) + len(terms) + len(codes)), dtype=np.int64)
     block_state = np.empty((BLOCK, len(balances) + len(state)), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
         _stage(block_terms, 0, amounts, base, top)
         _stage(block_terms, WIDE_TERMS, terms, base, top)
+        _stage(block_terms, CODE_TERMS, codes, base, top)
         _stage(block_state, 0, balances, base, top)
         _stage(block_state, WIDE_STATE, state, base, top)
         record_row, post_row = service_block(
