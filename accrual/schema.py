@@ -732,16 +732,18 @@ def servicing_terms(
         else:
             codes = np.array(int(enum.parse(fills[name])), dtype=np.int8)
         out[name] = codes.astype(np.int64)
-    year_days = np.where(loan["day_count"] == DayCount.ACT_365, 365, 360).astype(np.int64)
-    multiplier = per_loan("penalty_multiplier", _multiplier)
-    penalty = np.rint(multiplier * 2 * loan["annual_num"]).astype(np.int64)
+    multiplier = per_loan("penalty_multiplier", _multiplier)  # checked even where a rate overrides it
     rate_col = get("penalty_rate")
-    if rate_col is not None:
-        given = ~_nulls(rate_col)
+    given = np.zeros(0, dtype=np.bool_) if rate_col is None else ~_nulls(rate_col)
+    if rate_col is None or not given.all():  # the default: a multiple of the contract rate
+        penalty = np.rint(multiplier * 2 * loan["annual_num"]).astype(np.int64)
+    if rate_col is not None:  # a daily rate given, in place (a generated book has one per loan)
         daily = to_rate(rate_col)
         checks.add(given & ((daily < 0) | (daily >= MAX_DAILY_NUM)), "penalty_rate",
                    "must be a daily rate in [0, 1%)", rate_col)  # fmt: skip
-        penalty = np.where(given, np.maximum(daily, 0) * 2 * year_days, penalty)
+        np.maximum(daily, 0, out=daily)
+        daily *= np.where(loan["day_count"] == DayCount.ACT_365, 2 * 365, 2 * 360)  # × 2 · year_days
+        penalty = daily if given.all() else np.where(given, daily, penalty)
     out["penalty_num"] = penalty
     out["grace_days"] = per_loan("grace_days", whole(0, 3650))
     compound_after = per_loan("compound_after_days", whole(0, 3650))
