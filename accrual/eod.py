@@ -45,6 +45,7 @@ from accrual.schema import (
     book_state,
     date_of,
     day_number,
+    increasing_ids,
     positions,
     prepare_loans,
     servicing_terms,
@@ -141,8 +142,79 @@ def accrue(
     """
     if postings not in ("detail", "summary"):
         raise ValueError(f"postings must be 'detail' or 'summary', not {postings!r}")
-    day = day_number(as_of, "as_of")
     frame = as_polars(book, "book")
+    if frame.height > SLICE_LOANS:
+        sliced = _in_slices(frame, as_of, payments, extensions, errors, postings, defaults)
+        if sliced is not None:
+            return sliced
+    return _accrue(frame, as_of, payments, extensions, errors, postings, defaults)
+
+
+# A book above this size is serviced slice by slice (`_in_slices`): each slice's temporaries
+# reuse the heap pages the last one freed, where one call's are fresh pages the OS must zero
+# (a 10M day: 3.3–3.9 s in 1M-loan slices against 5.2–7.4 s in one call, measured alternating).
+SLICE_LOANS = 1 << 20
+
+
+def _in_slices(
+    frame: pl.DataFrame, as_of: Any, payments: Any, extensions: Any, errors: str, postings: str,
+    defaults: dict[str, Any],
+) -> Any:  # fmt: skip
+    """`accrue` over consecutive slices of the book, each with its own payments and extensions,
+    the results concatenated (the same, by the batch-size invariant). None when the input has a
+    problem only the whole book can name (a duplicate loan or payment id, a payment or extension
+    for a loan not in the book, any rejected or invalid row): the one call then reports it
+    exactly as always."""
+    ids = frame["loan_id"]
+    if increasing_ids(ids) is None and (ids.null_count() or ids.is_duplicated().any()):
+        return None  # (increasing ids, as generated and as books keep them, need no hashing)
+    routed: list[tuple[Any, np.ndarray | None]] = []  # each table, with its rows' loan positions
+    for table, what in ((payments, "payments"), (extensions, "extensions")):
+        if table is None:
+            routed.append((None, None))
+            continue
+        table = as_polars(table, what)
+        if "loan_id" not in table.columns or (what == "payments" and "payment_id" not in table.columns):
+            return None
+        if what == "payments" and table["payment_id"].is_duplicated().any():
+            return None
+        at = positions(table["loan_id"], ids)
+        if at.null_count():
+            return None
+        routed.append((table, at.cast(pl.Int64).to_numpy()))
+    books, posted = [], []
+    for lo in range(0, frame.height, SLICE_LOANS):
+        hi = min(lo + SLICE_LOANS, frame.height)
+        mine = [None if at is None else t.filter(pl.Series((at >= lo) & (at < hi))) for t, at in routed]
+        try:
+            result = _accrue(frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults)
+        except ValidationError:
+            return None
+        if errors == "reject":
+            result, rejects = result
+            if rejects.height:
+                return None
+        books.append(result.book)
+        posted.append(result.postings)
+    combined = pl.concat(posted, rechunk=False)
+    if postings == "summary":  # totals per day and kind, summed over the slices
+        amount = combined.schema["amount"]
+        combined = (
+            combined.group_by("posted_on", "kind")
+            .agg(pl.col("amount").sum().cast(amount))
+            .filter(pl.col("amount") != 0)
+            .sort("posted_on", "kind")
+        )
+    out = Accrual(pl.concat(books, rechunk=False), combined)
+    return (out, rejects) if errors == "reject" else out
+
+
+def _accrue(
+    frame: pl.DataFrame, as_of: Any, payments: Any, extensions: Any, errors: str, postings: str,
+    defaults: dict[str, Any],
+) -> Any:  # fmt: skip
+    """`accrue` in one call over the whole book."""
+    day = day_number(as_of, "as_of")
 
     def servicing(
         frame: pl.DataFrame, defaults: dict[str, Any], loan: dict[str, np.ndarray], checks: Checks

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import accrual as ac
+from accrual import eod
 from tests.servicing import SERVICING_CHOICES, scenario
 from tests.test_properties import loan_rows
 
@@ -142,6 +143,21 @@ def test_independent_of_batches_and_threads(seed, parts):
         whole.postings.group_by("posted_on", "kind").agg(pl.col("amount").sum()).filter(pl.col("amount") != 0)
     )
     assert summary.sort("posted_on", "kind").equals(by_day.sort("posted_on", "kind").select(summary.columns))
+    # and `accrue`'s own slicing of a big book, at a size that makes `parts` slices
+    calls = []
+    one_call = eod._accrue
+    saved = eod.SLICE_LOANS
+    eod._accrue = lambda *a: calls.append(1) or one_call(*a)  # counts the slices serviced
+    eod.SLICE_LOANS = size
+    try:
+        sliced = ac.accrue(loans, as_of, pays, extensions)
+        sliced_summary = ac.accrue(loans, as_of, pays, extensions, postings="summary").postings
+    finally:
+        eod._accrue, eod.SLICE_LOANS = one_call, saved
+    slices = -(-loans.height // size) if loans.height > size else 1
+    assert len(calls) == 2 * slices  # no fall-back to one call: each slice serviced once, twice over
+    assert sliced.book.equals(whole.book) and sliced.postings.equals(whole.postings)
+    assert sliced_summary.equals(summary)
 
 
 @settings(deadline=None, max_examples=25)

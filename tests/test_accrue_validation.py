@@ -241,3 +241,23 @@ def test_unpaid_records_without_the_engine_fields_are_refused():
     slim = book.with_columns(pl.col("unpaid").list.eval(kept))
     with pytest.raises(ac.ValidationError, match="'unpaid' must list records with fields due_on"):
         ac.accrue(slim, AS_OF + dt.timedelta(days=1))
+
+
+def test_a_sliced_book_reports_bad_input_as_one_call_does(monkeypatch):
+    """A problem only the whole book can name sends `accrue` back to one call: same message, same rejects."""
+    from accrual import eod
+
+    with pytest.raises(ac.ValidationError) as whole:
+        ac.accrue(LOANS, AS_OF, BAD)
+    whole_result, whole_rejects = ac.accrue(LOANS, AS_OF, BAD, errors="reject")
+    monkeypatch.setattr(eod, "SLICE_LOANS", 1)  # a slice a loan
+    with pytest.raises(ac.ValidationError) as sliced:
+        ac.accrue(LOANS, AS_OF, BAD)
+    assert str(sliced.value) == str(whole.value)
+    result, rejects = ac.accrue(LOANS, AS_OF, BAD, errors="reject")
+    assert rejects.equals(whole_rejects)
+    assert result.book.equals(whole_result.book) and result.postings.equals(whole_result.postings)
+    good = BAD.filter(pl.col("payment_id") == 1)
+    assert ac.accrue(LOANS, AS_OF, good).book.equals(
+        eod._accrue(LOANS, AS_OF, good, None, "raise", "detail", {}).book
+    )
