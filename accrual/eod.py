@@ -131,7 +131,8 @@ def accrue(
 
     `postings="detail"` gives one row per loan, day and kind with a non-zero amount;
     `"summary"` gives totals per day and kind. With `errors="reject"` the result is
-    `(Accrual, rejects)`: every loan and payment is in exactly one of the two.
+    `(Accrual, rejects)`: every loan and payment is in exactly one of the two. A book of more than
+    `SLICE_LOANS` loans is serviced slice by slice, with the same results as in one call.
 
     >>> import datetime as dt, polars as pl, accrual as ac
     >>> loans = pl.DataFrame({"loan_id": [1], "principal": [1000.0], "daily_rate": [0.0005],
