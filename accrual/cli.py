@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 import accrual
 from accrual.apr import DEFAULT_CAP
+from accrual.eod import summed
 from accrual.io import DEFAULT_BATCH_ROWS, ParquetSink, count_rows, iter_batches, write_parquet
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_loans.parquet"
@@ -298,8 +299,7 @@ def _eod(args: argparse.Namespace) -> int:
                 )
             rejects.write(_stray_rejects(strays, "loan_id", "unknown loan (or the loan is rejected)"))
         if args.summary:
-            combined = pl.concat(summary).group_by("posted_on", "kind").agg(pl.col("amount").sum())
-            posting_out.write(combined.filter(pl.col("amount") != 0).sort("posted_on", "kind"))
+            posting_out.write(summed(summary))
     seconds = time.perf_counter() - started
     print(
         f"{total:,} loans serviced through {args.as_of} in {seconds:.2f} s; wrote {args.out} and {args.postings}"

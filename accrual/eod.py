@@ -197,17 +197,20 @@ def _in_slices(
                 return None
         books.append(result.book)
         posted.append(result.postings)
-    combined = pl.concat(posted, rechunk=False)
-    if postings == "summary":  # totals per day and kind, summed over the slices
-        amount = combined.schema["amount"]
-        combined = (
-            combined.group_by("posted_on", "kind")
-            .agg(pl.col("amount").sum().cast(amount))
-            .filter(pl.col("amount") != 0)
-            .sort("posted_on", "kind")
-        )
+    combined = summed(posted) if postings == "summary" else pl.concat(posted, rechunk=False)
     out = Accrual(pl.concat(books, rechunk=False), combined)
     return (out, rejects) if errors == "reject" else out
+
+
+def summed(summaries: list[pl.DataFrame]) -> pl.DataFrame:
+    """Summary postings of parts of a book (slices, batches) as one book's: totals per day and kind."""
+    combined = pl.concat(summaries)
+    return (
+        combined.group_by("posted_on", "kind")
+        .agg(pl.col("amount").sum().cast(combined.schema["amount"]))
+        .filter(pl.col("amount") != 0)
+        .sort("posted_on", "kind")
+    )
 
 
 def _accrue(
@@ -630,15 +633,7 @@ def _run(
         chunks, as_of, day0, inputs, out, record_regions, post_regions if detail else None, summary
     )
     staged.clear()
-    del (
-        amounts,
-        terms,
-        codes,
-        balances,
-        held,
-        inputs,
-        records_in,
-    )  # the outputs are all that is left to build from
+    del amounts, terms, codes, balances, held, inputs, records_in  # only the outputs are built from
     release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (

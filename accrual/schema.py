@@ -734,10 +734,10 @@ def servicing_terms(
         out[name] = codes.astype(np.int64)
     multiplier = per_loan("penalty_multiplier", _multiplier)  # checked even where a rate overrides it
     rate_col = get("penalty_rate")
-    given = np.zeros(0, dtype=np.bool_) if rate_col is None else ~_nulls(rate_col)
-    if rate_col is None or not given.all():  # the default: a multiple of the contract rate
+    given = None if rate_col is None else ~_nulls(rate_col)
+    if given is None or not given.all():  # the default: a multiple of the contract rate
         penalty = np.rint(multiplier * 2 * loan["annual_num"]).astype(np.int64)
-    if rate_col is not None:  # a daily rate given, in place (a generated book has one per loan)
+    if rate_col is not None and given is not None:  # a daily rate, in place (a generated book has one a loan)
         daily = to_rate(rate_col)
         checks.add(given & ((daily < 0) | (daily >= MAX_DAILY_NUM)), "penalty_rate",
                    "must be a daily rate in [0, 1%)", rate_col)  # fmt: skip

@@ -84,8 +84,9 @@ class Term(IntEnum):
     """Per-loan contract and policy: the columns of a loan's staged row. The first WIDE_TERMS
     (amounts and rates, × RATE_SCALE) are the int64 `amounts` columns, then up to CODE_TERMS
     (days and counts) the int32 `terms` columns, then the rows of the int8 `codes` matrix
-    (codes as validation made them: no widening copies). PENALTY_NUM is over RATE_SCALE · 2 · year_days (see `penalty`);
-    COMPOUND_AFTER is -1 when compounding is off and WRITE_OFF_AFTER 0 when write-off is off."""
+    (codes as validation made them: no widening copies). PENALTY_NUM is over
+    RATE_SCALE · 2 · year_days (see `penalty`); COMPOUND_AFTER is -1 when compounding is off and
+    WRITE_OFF_AFTER 0 when write-off is off."""
 
     PRINCIPAL = 0
     ANNUAL_NUM = 1
