@@ -144,18 +144,21 @@ def test_independent_of_batches_and_threads(seed, parts):
     )
     assert summary.sort("posted_on", "kind").equals(by_day.sort("posted_on", "kind").select(summary.columns))
     # and `accrue`'s own slicing of a big book, at a size that makes `parts` slices
-    calls = []
-    one_call = eod._accrue
+    calls, trims = [], []
+    one_call, trim = eod._accrue, eod.release_memory
     saved = eod.SLICE_LOANS
-    eod._accrue = lambda *a: calls.append(1) or one_call(*a)  # counts the slices serviced
+    eod._accrue = lambda *a, **k: calls.append(1) or one_call(*a, **k)  # counts the slices serviced
+    eod.release_memory = lambda: trims.append(1) or trim()
     eod.SLICE_LOANS = size
     try:
         sliced = ac.accrue(loans, as_of, pays, extensions)
         sliced_summary = ac.accrue(loans, as_of, pays, extensions, postings="summary").postings
     finally:
-        eod._accrue, eod.SLICE_LOANS = one_call, saved
+        eod._accrue, eod.release_memory, eod.SLICE_LOANS = one_call, trim, saved
     slices = -(-loans.height // size) if loans.height > size else 1
     assert len(calls) == 2 * slices  # no fall-back to one call: each slice serviced once, twice over
+    # slices reuse each other's freed pages: the heap is trimmed once a sliced call (twice a one call)
+    assert len(trims) == (2 if slices > 1 else 4)
     assert sliced.book.equals(whole.book) and sliced.postings.equals(whole.postings)
     assert sliced_summary.equals(summary)
 
