@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from accrual.conventions import Prepay, enum_series
-from accrual.io import release_memory, sparse_empty
+from accrual.io import release_memory, sparse_empty, trim_once
 from accrual.kernels import ledger
 from accrual.kernels.accrue import (
     CODE_TERMS,
@@ -154,9 +154,7 @@ def accrue(
 # A book above this size is serviced slice by slice (`_in_slices`): each slice's temporaries
 # reuse the heap pages the last one freed, where one call's are fresh pages the OS must zero
 # (a 10M day: 3.3–3.9 s in 1M-loan slices against 5.2–7.4 s in one call, measured alternating).
-# So the heap is trimmed once after the last slice, not within each: a trim hands the freed
-# pages back, and on this VM they return to the host (`page_reporting`), so the next slice's
-# first touch costs a host fault as well as the zeroing (10M: 5.2 → 3.0 GB faulted in).
+# The heap is trimmed once, after the last slice (`trim_once`), not between them.
 SLICE_LOANS = 1 << 20
 
 
@@ -187,13 +185,13 @@ def _in_slices(
             return None
         routed.append((table, at.cast(pl.Int64).to_numpy()))
     books, posted = [], []
-    try:  # one trim at the end: between slices, freed pages are what the next slice reuses
+    with trim_once():  # each slice reuses the pages the last one freed
         for lo in range(0, frame.height, SLICE_LOANS):
             hi = min(lo + SLICE_LOANS, frame.height)
             mine = [None if at is None else t.filter(pl.Series((at >= lo) & (at < hi))) for t, at in routed]
             try:
                 result = _accrue(
-                    frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults, trim=False
+                    frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults
                 )
             except ValidationError:
                 return None
@@ -203,8 +201,6 @@ def _in_slices(
                     return None
             books.append(result.book)
             posted.append(result.postings)
-    finally:
-        release_memory()
     combined = summed(posted) if postings == "summary" else pl.concat(posted, rechunk=False)
     out = Accrual(pl.concat(books, rechunk=False), combined)
     return (out, rejects) if errors == "reject" else out
@@ -223,10 +219,9 @@ def summed(summaries: list[pl.DataFrame]) -> pl.DataFrame:
 
 def _accrue(
     frame: pl.DataFrame, as_of: Any, payments: Any, extensions: Any, errors: str, postings: str,
-    defaults: dict[str, Any], trim: bool = True,
+    defaults: dict[str, Any],
 ) -> Any:  # fmt: skip
-    """`accrue` in one call over the whole book; `trim` gives freed heap pages back to the OS
-    between its phases (holding the peak down), which a caller running slices does once at the end."""
+    """`accrue` in one call over the whole book."""
     day = day_number(as_of, "as_of")
 
     def servicing(
@@ -259,9 +254,8 @@ def _accrue(
     staged = [*_terms(loans), *_state(state, extension)]
     loan_rejects = loans.rejects
     del loans, state, fresh, through
-    if trim:
-        release_memory()
-    result = _run(kept, staged, extension, pay, day, postings, trim)
+    release_memory()
+    result = _run(kept, staged, extension, pay, day, postings)
     if errors == "reject":
         return result, _rejects(loan_rejects, pay_rejects)
     return result
@@ -593,7 +587,6 @@ def _run(
     pay: Payments,
     as_of: int,
     postings: str,
-    trim: bool = True,
 ) -> Accrual:
     amounts, terms, codes, balances, held = staged
     n = book.height
@@ -645,8 +638,7 @@ def _run(
     )
     staged.clear()
     del amounts, terms, codes, balances, held, inputs, records_in  # only the outputs are built from
-    if trim:
-        release_memory()
+    release_memory()
     new_book = _book(book, out, chunks, needed, pieces, extension)
     ledger_rows = (
         _postings(book["loan_id"], needed[:, 1], pieces) if detail else _summary(summary.sum(axis=0), day0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import numba
 import polars as pl
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import accrual as ac
-from accrual import eod
+from accrual import eod, io
 from tests.servicing import SERVICING_CHOICES, scenario
 from tests.test_properties import loan_rows
 
@@ -145,19 +146,19 @@ def test_independent_of_batches_and_threads(seed, parts):
     assert summary.sort("posted_on", "kind").equals(by_day.sort("posted_on", "kind").select(summary.columns))
     # and `accrue`'s own slicing of a big book, at a size that makes `parts` slices
     calls, trims = [], []
-    one_call, trim = eod._accrue, eod.release_memory
+    one_call, libc = eod._accrue, io._libc
     saved = eod.SLICE_LOANS
-    eod._accrue = lambda *a, **k: calls.append(1) or one_call(*a, **k)  # counts the slices serviced
-    eod.release_memory = lambda: trims.append(1) or trim()
+    eod._accrue = lambda *a: calls.append(1) or one_call(*a)  # counts the slices serviced
+    io._libc = lambda: SimpleNamespace(malloc_trim=lambda pad: trims.append(pad))
     eod.SLICE_LOANS = size
     try:
         sliced = ac.accrue(loans, as_of, pays, extensions)
         sliced_summary = ac.accrue(loans, as_of, pays, extensions, postings="summary").postings
     finally:
-        eod._accrue, eod.release_memory, eod.SLICE_LOANS = one_call, trim, saved
+        eod._accrue, io._libc, eod.SLICE_LOANS = one_call, libc, saved
     slices = -(-loans.height // size) if loans.height > size else 1
     assert len(calls) == 2 * slices  # no fall-back to one call: each slice serviced once, twice over
-    # slices reuse each other's freed pages: the heap is trimmed once a sliced call (twice a one call)
+    # each slice reuses the heap pages the last freed: one trim a sliced call (a one call's two)
     assert len(trims) == (2 if slices > 1 else 4)
     assert sliced.book.equals(whole.book) and sliced.postings.equals(whole.postings)
     assert sliced_summary.equals(summary)
