@@ -30,6 +30,7 @@ from accrual.kernels.accrue import (
     State,
     Term,
     due_date_index,
+    region_estimates,
     service_chunk,
 )
 from accrual.kernels.dates import NO_DATE
@@ -570,12 +571,9 @@ class _Outputs(NamedTuple):
     post: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _regions(estimates: np.ndarray, chunks: np.ndarray) -> np.ndarray:
-    """Row ranges per chunk: region c is regions[c]:regions[c + 1]."""
-    per_chunk = (
-        np.add.reduceat(estimates, chunks[:-1]) if estimates.shape[0] else np.zeros(chunks.shape[0] - 1)
-    )
-    regions = np.zeros(chunks.shape[0], dtype=np.int64)
+def _regions(per_chunk: np.ndarray) -> np.ndarray:
+    """Row ranges of chunks needing `per_chunk` rows each: region c is regions[c]:regions[c + 1]."""
+    regions = np.zeros(per_chunk.shape[0] + 1, dtype=np.int64)
     np.cumsum(per_chunk, out=regions[1:])
     return regions
 
@@ -597,25 +595,17 @@ def _run(
     fresh = column(held[State.FRESH - WIDE_STATE]) == 1
     records_in, record_offsets = _records(book, fresh)
     chunks = chunk_bounds(n)
-    through = np.where(
-        fresh,
-        column(terms[Term.DISBURSED_ON - WIDE_TERMS]).astype(np.int64) - 1,
-        column(held[State.ACCRUED_THROUGH - WIDE_STATE]),
-    )
-    day0 = int(through.min()) + 1 if n else as_of
-    detail = postings == "detail"
-    # Generous estimates of each loan's output rows: untouched memory costs nothing, and a
+    # Generous estimates of each chunk's output rows: untouched memory costs nothing, and a
     # chunk that needs more is simply run again.
-    days = np.maximum(as_of - through, 0)
-    holding = np.diff(record_offsets)
-    left = np.where(
-        fresh, column(terms[Term.TERM - WIDE_TERMS]), column(held[State.INSTALLMENTS_LEFT - WIDE_STATE])
-    )
-    bills = np.minimum(left.astype(np.int64), days // 28 + 2)
-    record_regions = _regions(holding + bills + 1, chunks)
-    post_regions = _regions(
-        days * np.where(holding > 0, 4, 1) + 3 * bills + 5 * np.diff(pay.offsets) + 2, chunks
-    )
+    estimates = np.empty((chunks.shape[0] - 1, 3), dtype=np.int64)
+    day0 = region_estimates(
+        chunks, as_of, held[State.FRESH - WIDE_STATE], terms[Term.DISBURSED_ON - WIDE_TERMS],
+        held[State.ACCRUED_THROUGH - WIDE_STATE], terms[Term.TERM - WIDE_TERMS],
+        held[State.INSTALLMENTS_LEFT - WIDE_STATE], record_offsets, pay.offsets, estimates,
+    )  # fmt: skip
+    detail = postings == "detail"
+    record_regions = _regions(estimates[:, 0])
+    post_regions = _regions(estimates[:, 1])
     out = _outputs(n, int(record_regions[-1]), int(post_regions[-1]) if detail else 0)
     summary = np.zeros((chunks.shape[0] - 1, as_of - day0 + 1 if not detail else 0, ledger.N_KINDS), np.int64)
     inputs = (
@@ -634,7 +624,15 @@ def _run(
     )
 
     needed, pieces = _serve(
-        chunks, as_of, day0, inputs, out, record_regions, post_regions if detail else None, summary
+        chunks,
+        as_of,
+        day0,
+        estimates[:, 2],
+        inputs,
+        out,
+        record_regions,
+        post_regions if detail else None,
+        summary,
     )
     staged.clear()
     del amounts, terms, codes, balances, held, inputs, records_in  # only the outputs are built from
@@ -647,11 +645,12 @@ def _run(
 
 
 def _serve(
-    chunks: np.ndarray, as_of: int, day0: int, inputs: tuple[Any, ...], out: _Outputs,
+    chunks: np.ndarray, as_of: int, day0: int, capacity: np.ndarray, inputs: tuple[Any, ...], out: _Outputs,
     record_regions: np.ndarray, post_regions: np.ndarray | None, summary: np.ndarray,
 ) -> tuple[np.ndarray, list[tuple[_Outputs, int, int]]]:  # fmt: skip
-    """Run the kernel over every chunk, on all cores; a chunk whose records or postings
-    (`post_regions` None: summary only) overflow its region runs again into buffers of its own.
+    """Run the kernel over every chunk, on all cores (chunk c's scratch holds `capacity[c]`
+    records); a chunk whose records or postings (`post_regions` None: summary only) overflow its
+    region runs again into buffers of its own.
 
     Returns the (records, postings) each chunk used, and per chunk the outputs holding it with
     its first record and posting rows.
@@ -660,7 +659,7 @@ def _serve(
 
     def service(c: int, into: _Outputs, records: Any, postings: Any, totals: np.ndarray) -> tuple[int, int]:
         return service_chunk(
-            chunks[c], chunks[c + 1], as_of, day0, *inputs, into.dates, into.counts, into.weights, into.money, out.record_counts,
+            chunks[c], chunks[c + 1], as_of, day0, capacity[c], *inputs, into.dates, into.counts, into.weights, into.money, out.record_counts,
             into.records, into.record_money, *records, *into.post, *postings, totals,
         )  # fmt: skip
 

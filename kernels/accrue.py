@@ -27,7 +27,7 @@ from enum import IntEnum
 import numpy as np
 from numba import prange
 
-from ._config import inline_jit, jit, parallel_jit
+from ._config import jit, parallel_jit
 from .allocate import allocate, drop_settled
 from .amortize import (
     BULLET,
@@ -484,21 +484,66 @@ def _stage(block, first_column, columns, base, top):
                 block[k, at] = column[b + k]
 
 
-@inline_jit
-def _loan(column, i):
-    """Loan i's value of a staged column (one value: every loan's)."""
-    return column[0] if column.shape[0] == 1 else column[i]
+@jit
+def region_estimates(
+    chunks, as_of, fresh, disbursed_on, accrued_through, term, left, record_offsets, pay_offsets, out
+):
+    """Generous bounds on the unpaid records and postings each chunk of loans can write by
+    `as_of`, into out[c] = (records, postings, most records one loan holds) for loans
+    chunks[c]:chunks[c + 1]; returns the first day any loan accrues (`as_of` for no loans).
+    Untouched rows cost no memory, and a chunk that needs more runs again, so the first two
+    only need to be right almost always; the third is exact (`record_bound`), and sizes the
+    chunk's scratch.
+
+    The staged columns hold a value per loan or one for every loan, as for `service_chunk`.
+    One pass, no per-loan temporaries: as NumPy expressions these bounds took ≈ 20 ms a 1M book.
+    """
+    # 0 for a column of one value; an inlined helper taking the column instead cost an atomic
+    # reference count a call (16 against 6 ms a 1M book)
+    f, d, a = (
+        min(fresh.shape[0] - 1, 1),
+        min(disbursed_on.shape[0] - 1, 1),
+        min(accrued_through.shape[0] - 1, 1),
+    )
+    t, k = min(term.shape[0] - 1, 1), min(left.shape[0] - 1, 1)
+    first = as_of + 1
+    for c in range(chunks.shape[0] - 1):
+        records = postings = 0
+        most = 1
+        for i in range(chunks[c], chunks[c + 1]):
+            if fresh[i * f]:
+                through = np.int64(disbursed_on[i * d]) - 1
+                count = np.int64(term[i * t])
+            else:
+                through = np.int64(accrued_through[i * a])
+                count = np.int64(left[i * k])
+            held = record_offsets[i + 1] - record_offsets[i]
+            bound = record_bound(held, through, count, as_of)
+            bills = bound - held - 1
+            days = max(as_of - through, 0)
+            # a posting a kind and day: accrual daily, penalties too while records are held
+            postings += (
+                days * (4 if held > 0 else 1) + 3 * bills + 5 * (pay_offsets[i + 1] - pay_offsets[i]) + 2
+            )
+            records += bound
+            most = max(most, bound)
+            first = min(first, through + 1)
+        out[c, 0] = records
+        out[c, 1] = postings
+        out[c, 2] = most
+    return first if chunks[-1] > 0 else as_of
 
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, amounts, terms, codes, balances, state, records_in, record_offsets, pay_offsets, paid_on,
+    lo, hi, as_of, day0, capacity, amounts, terms, codes, balances, state, records_in, record_offsets, pay_offsets, paid_on,
     pay_amount, pay_prepay,
     loan_ids, out_dates, out_counts, out_weights, out_money, record_counts, out_records, out_record_money,
     record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
 ):  # fmt: skip
-    """Service loans lo:hi with one scratch area; return (records, postings) the chunk needed.
+    """Service loans lo:hi with one scratch area of `capacity` records (the most any of its loans
+    can hold: `region_estimates`); return (records, postings) the chunk needed.
 
     `amounts`, `terms`, `balances` and `state` are tuples of columns, one per `Term` or `State`
     member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each holds a value per
@@ -511,21 +556,6 @@ def service_chunk(
     (the money fields, Decimal128 words), postings to rows post_start:post_end (a loan's under
     `loan_ids[i]`); each loan's record count to `record_counts[i]`.
     """
-    capacity = 1
-    narrow_terms, narrow_state = Term.TERM, State.FRESH  # first members of the int32 columns
-    fresh = state[State.FRESH - narrow_state]
-    disbursed_on = terms[Term.DISBURSED_ON - narrow_terms]
-    term = terms[Term.TERM - narrow_terms]
-    accrued_through = state[State.ACCRUED_THROUGH - narrow_state]
-    left = state[State.INSTALLMENTS_LEFT - narrow_state]
-    for i in range(lo, hi):
-        if _loan(fresh, i):
-            bound = record_bound(0, np.int64(_loan(disbursed_on, i)) - 1, np.int64(_loan(term, i)), as_of)
-        else:
-            held = record_offsets[i + 1] - record_offsets[i]
-            through = np.int64(_loan(accrued_through, i))
-            bound = record_bound(held, through, np.int64(_loan(left, i)), as_of)
-        capacity = max(capacity, bound)
     records = np.empty((capacity, RECORD_FIELDS), dtype=np.int64)
     day = np.zeros(N_KINDS, dtype=np.int64)
     record_row = record_start

@@ -56,7 +56,7 @@ def test_chunks_that_overflow_their_estimate_run_again(monkeypatch):
     loans, pays, extensions, as_of = scenario(60, seed=11)
     expected = ac.accrue(loans, as_of, pays, extensions)
     monkeypatch.setattr(
-        accrual.eod, "_regions", lambda estimates, chunks: np.zeros(chunks.shape[0], dtype=np.int64)
+        accrual.eod, "_regions", lambda per_chunk: np.zeros(per_chunk.shape[0] + 1, dtype=np.int64)
     )
     again = ac.accrue(loans, as_of, pays, extensions)
     assert again.book.equals(expected.book) and again.postings.equals(expected.postings)

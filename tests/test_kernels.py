@@ -107,3 +107,37 @@ def test_accrued_interest_ties_take_the_exact_path():
             assert got == _exact_accrued(balance_days, annual, 360, 30, 360, mode), (balance_days, mode)
     assert amortize.accrued_interest(180, annual, 360, 30, 360, den, ratio, rounding.HALF_UP) == 1
     assert amortize.accrued_interest(180, annual, 360, 30, 360, den, ratio, rounding.HALF_EVEN) == 0
+
+
+@given(st.integers(0, 10**6), st.integers(1, 40), st.booleans())
+def test_region_estimates_bound_each_chunk_as_the_per_loan_rule_says(seed, n, whole_call_term):
+    """Per chunk: Σ records held + min(installments left, days // 28 + 2) + 1, and postings
+    days × (4 while records are held, else 1) + 3 × bills + 5 × payments + 2, as NumPy sums them."""
+    from accrual.kernels.accrue import region_estimates
+
+    rng = np.random.default_rng(seed)
+    as_of = 20_000
+    fresh = rng.integers(0, 2, n).astype(np.int32)
+    disbursed = rng.integers(as_of - 400, as_of + 3, n).astype(np.int32)
+    through = rng.integers(as_of - 40, as_of, n).astype(np.int32)
+    term = rng.integers(1, 37, 1 if whole_call_term else n).astype(np.int32)
+    left = rng.integers(0, 37, n).astype(np.int32)
+    record_offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 4, n))]).astype(np.int64)
+    pay_offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 3, n))]).astype(np.int64)
+    chunks = np.unique(np.concatenate([[0, n], rng.integers(0, n + 1, 3)])).astype(np.int64)
+    out = np.empty((chunks.shape[0] - 1, 2), dtype=np.int64)
+    first = region_estimates(
+        chunks, as_of, fresh, disbursed, through, term, left, record_offsets, pay_offsets, out
+    )
+
+    is_fresh = fresh == 1
+    since = np.where(is_fresh, disbursed.astype(np.int64) - 1, through)
+    days = np.maximum(as_of - since, 0)
+    held = np.diff(record_offsets)
+    bills = np.minimum(np.where(is_fresh, np.broadcast_to(term, n), left), days // 28 + 2)
+    records = held + bills + 1
+    postings = days * np.where(held > 0, 4, 1) + 3 * bills + 5 * np.diff(pay_offsets) + 2
+    assert first == since.min() + 1
+    for c in range(chunks.shape[0] - 1):
+        lo, hi = chunks[c], chunks[c + 1]
+        assert out[c, 0] == records[lo:hi].sum() and out[c, 1] == postings[lo:hi].sum()
