@@ -51,7 +51,7 @@ from accrual.schema import (
     prepare_loans,
     servicing_terms,
 )
-from accrual.threads import chunk_bounds, in_parallel, side_by_side
+from accrual.threads import chunk_bounds, in_parallel
 
 MAX_EXTENSION_DAYS = 3  # SPEC.md section 4: at most 3 days each
 MAX_EXTENSIONS_PER_YEAR = 2  # at most 2 per rolling 365 days per loan
@@ -157,11 +157,6 @@ def accrue(
 # (a 10M day: 3.3–3.9 s in 1M-loan slices against 5.2–7.4 s in one call, measured alternating).
 # The heap is trimmed once, after the last slice (`trim_once`), not between them.
 SLICE_LOANS = 1 << 20
-# Slices serviced at once (`side_by_side`): one's validation and table building, mostly serial,
-# run beside another's kernel.
-# (10M day, alternating: 3.35–3.89 / 3.40–3.60 s against 4.09–5.20 / 3.97–4.23 s one at a time,
-# for ≈ 0.6 GB more peak: two slices' temporaries.)
-SLICE_LANES = 2
 
 
 def _in_slices(
@@ -190,25 +185,23 @@ def _in_slices(
         if at.null_count():
             return None
         routed.append((table, at.cast(pl.Int64).to_numpy()))
-
-    def service(k: int) -> Any:
-        lo = k * SLICE_LOANS
-        hi = min(lo + SLICE_LOANS, frame.height)
-        mine = [None if at is None else t.filter(pl.Series((at >= lo) & (at < hi))) for t, at in routed]
-        return _accrue(frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults)
-
+    books, posted = [], []
     with trim_once():  # each slice reuses the pages the last one freed
-        try:
-            results = side_by_side(service, -(-frame.height // SLICE_LOANS), lanes=SLICE_LANES)
-        except ValidationError:
-            return None
-    if errors == "reject":
-        if any(rejects.height for _, rejects in results):
-            return None
-        rejects = results[-1][1]  # none: an empty table of the rejects' columns
-        results = [result for result, _ in results]
-    books = [result.book for result in results]
-    posted = [result.postings for result in results]
+        for lo in range(0, frame.height, SLICE_LOANS):
+            hi = min(lo + SLICE_LOANS, frame.height)
+            mine = [None if at is None else t.filter(pl.Series((at >= lo) & (at < hi))) for t, at in routed]
+            try:
+                result = _accrue(
+                    frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults
+                )
+            except ValidationError:
+                return None
+            if errors == "reject":
+                result, rejects = result
+                if rejects.height:
+                    return None
+            books.append(result.book)
+            posted.append(result.postings)
     combined = summed(posted) if postings == "summary" else pl.concat(posted, rechunk=False)
     out = Accrual(pl.concat(books, rechunk=False), combined)
     return (out, rejects) if errors == "reject" else out

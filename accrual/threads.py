@@ -14,7 +14,6 @@ it: ≈ 7 s of `accrue`'s 22–24 s first-call compile, ≈ 0.4 s of `schedule`'
 
 from __future__ import annotations
 
-import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,25 +50,3 @@ def over_chunks(kernel: Callable[..., T], n: int, *arguments: object) -> list[T]
     """kernel(lo, hi, *arguments) for the chunks lo:hi of n loans, on all cores."""
     bounds = chunk_bounds(n)
     return in_parallel(lambda c: kernel(bounds[c], bounds[c + 1], *arguments), bounds.shape[0] - 1)
-
-
-def side_by_side(work: Callable[[int], T], count: int, lanes: int = 2) -> list[T]:
-    """[work(0), …, work(count - 1)] with up to `lanes` of them running at once, for independent
-    pieces of a job (slices of a book) whose serial parts — validation, casting, building the
-    tables, mostly one core's work — would otherwise leave the other cores idle.
-
-    Each runs on a thread of its own (not the chunk pool, whose tasks it waits on), with the
-    caller's Numba thread count and a copy of the caller's context (`accrual.io.trim_once`).
-    One at a time where the chunk threads are off or limited to one.
-    """
-    threads = numba.get_num_threads()
-    if not PARALLEL or threads <= 1 or count <= 1 or lanes <= 1:
-        return [work(c) for c in range(count)]
-    contexts = [contextvars.copy_context() for _ in range(count)]  # the caller's, one per piece
-
-    def run(c: int) -> T:
-        numba.set_num_threads(threads)  # a thread's own setting: new threads start at the default
-        return contexts[c].run(work, c)
-
-    with ThreadPoolExecutor(max_workers=min(lanes, count), thread_name_prefix="accrual-piece") as pool:
-        return list(pool.map(run, range(count)))
