@@ -541,8 +541,7 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     for f, name in enumerate(ledger.RECORD_NAMES):
         column = flat[name]
         if name in RECORD_MONEY:
-            bad |= to_fen(column, out=matrix[f])[1]  # beyond Decimal(18, 2)
-            bad |= matrix[f] < 0
+            bad |= to_fen(column, out=matrix[f], minimum=0)[1]  # negative or beyond Decimal(18, 2)
         else:  # a date's day number, or a count (a value that is not a whole number: null)
             column = column.to_physical() if column.dtype == pl.Date else column.cast(pl.Int64, strict=False)
             matrix[f] = column.fill_null(0).to_numpy()

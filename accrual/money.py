@@ -44,23 +44,27 @@ def readonly(values: np.ndarray) -> np.ndarray:
     return view
 
 
-def to_fen(series: pl.Series, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(fen, overflow) of a money column: Decimal of any scale, float, or integer yuan; the fen
+def to_fen(
+    series: pl.Series, out: np.ndarray | None = None, minimum: int = -MAX_FEN
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fen, bad) of a money column: Decimal of any scale, float, or integer yuan; the fen
     into `out` (int64, one per value) when given.
 
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
     tie it was written as; then half-up. Decimals of more than two places round half-up (in
     128 bits, so a Decimal(38, 18) amount is fine). Nulls become 0 (the caller checks them
-    separately). `overflow` flags values that do not fit Decimal(18, 2); they become 0 too.
+    separately). `bad` flags values that do not fit Decimal(18, 2), or are below `minimum` fen
+    (0: amounts that must not be negative), checked in the same pass; they become 0 too.
     """
     dtype = series.dtype
     n = series.len()
     fen = np.empty(n, dtype=np.int64) if out is None else out
-    overflow = np.empty(n, dtype=np.bool_)
+    bad = np.empty(n, dtype=np.bool_)
     if dtype.is_integer():
         yuan = series.fill_null(0).to_numpy().astype(np.int64)
-        np.greater(np.abs(yuan), MAX_FEN // 100, out=overflow)
-        np.multiply(np.where(overflow, 0, yuan), 100, out=fen)
+        np.greater(np.abs(yuan), MAX_FEN // 100, out=bad)
+        bad |= yuan < -(-minimum // 100)  # below `minimum` fen: yuan × 100 < minimum
+        np.multiply(np.where(bad, 0, yuan), 100, out=fen)
     elif isinstance(dtype, pl.Decimal):
         # chunk by chunk: the Series' own `to_arrow` would copy a many-chunk column (as read
         # from Parquet row groups) into one
@@ -76,15 +80,15 @@ def to_fen(series: pl.Series, out: np.ndarray | None = None) -> tuple[np.ndarray
             stop = start + len(chunk)
             words = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=2 * (chunk.offset + len(chunk)))
             fen_from_decimal(
-                readonly(words), chunk.offset, 10 ** (2 - scale), fen[start:stop], overflow[start:stop]
+                readonly(words), chunk.offset, 10 ** (2 - scale), minimum, fen[start:stop], bad[start:stop]
             )
             start = stop
     elif dtype.is_float():
         values = series.fill_null(0) if series.null_count() else series
-        fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), fen, overflow)
+        fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), minimum, fen, bad)
     else:
         raise TypeError(f"money column {series.name!r} must be Decimal, float or integer, not {dtype}")
-    return fen, overflow
+    return fen, bad
 
 
 def to_rate(series: pl.Series) -> np.ndarray:

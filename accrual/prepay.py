@@ -175,11 +175,11 @@ def _wallets(wallets: Any, loan_ids: pl.Series, errors: str) -> tuple[np.ndarray
         "unknown loan (or the loan is rejected)",
     )
     try:
-        balance, overflow = to_fen(frame["balance"])
+        balance, bad = to_fen(frame["balance"], minimum=0)
     except TypeError as exc:
         raise ValidationError(str(exc)) from None
     checks.add(_nulls(frame["balance"]), "balance", "required value is missing")
-    checks.add(overflow | (balance < 0), "balance", "must be an amount >= 0")
+    checks.add(bad, "balance", "must be an amount >= 0")
     rejected = checks.rejected()
     if rejected.any() and errors == "raise":
         raise ValidationError(checks.message(), checks.table())

@@ -108,9 +108,9 @@ def _servicing(
     if surplus is None:
         out["surplus"] = np.zeros(frame.height, dtype=np.int64)
     else:
-        fen, overflow = to_fen(surplus)
-        checks.add(overflow | (fen < 0), "monthly_surplus", "must be an amount >= 0", surplus)
-        out["surplus"] = np.maximum(fen, 0)
+        fen, bad = to_fen(surplus, minimum=0)  # bad ones become 0
+        checks.add(bad, "monthly_surplus", "must be an amount >= 0", surplus)
+        out["surplus"] = fen
     return {**out, **book_state(frame, loan, checks)}
 
 

@@ -57,7 +57,7 @@ from accrual.conventions import (
 from accrual.kernels import validate
 from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
-from accrual.kernels.validate import MAX_DAILY_NUM, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
+from accrual.kernels.validate import MAX_DAILY_NUM, MAX_FEN, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
 from accrual.money import readonly, to_fen, to_rate
 from accrual.threads import over_chunks
 
@@ -551,9 +551,9 @@ def _payday_first_due(
     return dates if first_due is None else first_due.cast(pl.Date).zip_with(pl.Series(given), dates)
 
 
-def _money(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+def _money(column: pl.Series, minimum: int = -MAX_FEN) -> tuple[np.ndarray, np.ndarray]:
     try:
-        return to_fen(column)
+        return to_fen(column, minimum=minimum)
     except TypeError as exc:
         raise ValidationError(str(exc)) from None
 
@@ -801,8 +801,7 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
         if name in STATE_OPTIONAL:
             out[name] = np.zeros(n, dtype=np.int64)
     for name in (c for c in STATE_MONEY if c not in absent):
-        fen, bad = _money(frame[name])  # bad: beyond Decimal(18, 2), then in place (no temporaries)
-        bad |= fen < 0
+        fen, bad = _money(frame[name], minimum=0)  # bad: negative or beyond Decimal(18, 2)
         if frame[name].null_count():
             bad |= _nulls(frame[name])
         checks.add(np.logical_and(bad, serviced, out=bad), name, "must be an amount >= 0")

@@ -41,35 +41,37 @@ RULES = FREE_DAYS_NEGATIVE + 1
 
 
 @jit
-def fen_from_decimal(words, offset, multiplier, out_fen, out_overflow):
+def fen_from_decimal(words, offset, multiplier, minimum, out_fen, out_bad):
     """Integer fen from Decimal128 values of scale 2 or less (two int64 words each,
     little-endian) from value `offset` on: the unscaled value × `multiplier` (100 for scale 0).
-    Values that do not fit Decimal(18, 2) are flagged and become 0."""
+    Values that do not fit Decimal(18, 2), or are below `minimum` fen, are flagged and become 0."""
     limit = MAX_FEN // multiplier
     for i in range(out_fen.shape[0]):
         r = np.uint64(2 * (offset + i))  # unsigned: no negative-index wraparound
         low = words[r]
         high = words[r + np.uint64(1)]
-        overflow = (high != (low >> 63)) | (low > limit) | (low < -limit)  # no short circuit: no branches
-        out_fen[i] = 0 if overflow else low * multiplier
-        out_overflow[i] = overflow
+        fen = low * multiplier
+        # no short circuit: no branches
+        bad = (high != (low >> 63)) | (low > limit) | (low < -limit) | (fen < minimum)
+        out_fen[i] = 0 if bad else fen
+        out_bad[i] = bad
 
 
 @jit
-def fen_from_float(values, out_fen, out_overflow):
+def fen_from_float(values, minimum, out_fen, out_bad):
     """Integer fen from float yuan: first rounded to a millionth of a fen (so 1.005, stored as
-    1.00499999…, is the tie it was written as), then half-up. NaN, infinities and amounts that
-    do not fit Decimal(18, 2) are flagged and become 0."""
+    1.00499999…, is the tie it was written as), then half-up. NaN, infinities, amounts that
+    do not fit Decimal(18, 2) and amounts below `minimum` fen are flagged and become 0."""
     for i in range(values.shape[0]):
         cents = np.rint(values[i] * 100.0 * 1e6) / 1e6  # as numpy's round(x, 6)
         fen = 0
         if abs(cents) <= MAX_FEN:  # false for NaN too
             fen = math.floor(abs(cents) + 0.5)
-        overflow = not (abs(cents) <= MAX_FEN) or fen > MAX_FEN
-        if overflow:
-            fen = 0
-        out_fen[i] = -fen if cents < 0 else fen
-        out_overflow[i] = overflow
+        bad = not (abs(cents) <= MAX_FEN) or fen > MAX_FEN
+        fen = -fen if cents < 0 else fen
+        bad = bad or fen < minimum
+        out_fen[i] = 0 if bad else fen
+        out_bad[i] = bad
 
 
 @jit

@@ -84,3 +84,26 @@ def test_rates_scale_exactly(hundred_millionths):
 def test_unusable_rates_become_minus_one():
     scaled = to_rate(pl.Series([float("nan"), float("inf"), 1e300, None], dtype=pl.Float64))
     assert np.array_equal(scaled, [-1, -1, -1, 0])  # nulls are the caller's to check
+
+
+@given(
+    st.lists(st.integers(-(10**17), 10**17), min_size=1, max_size=100),
+    st.sampled_from(["decimal", "float", "integer"]),
+    st.sampled_from([0, 1, -500, -MAX_FEN]),
+)
+def test_a_minimum_flags_what_is_below_it_in_the_same_pass(fen_values, kind, minimum):
+    """`minimum`: an amount below it is flagged like one that does not fit, and becomes 0."""
+    if kind == "decimal":
+        column = pl.Series([Decimal(v).scaleb(-2) for v in fen_values], dtype=pl.Decimal(38, 2))
+        want = fen_values
+    elif kind == "float":
+        values = [v % 10**13 - 5 * 10**12 for v in fen_values]  # below 2^53 fen: exact as floats
+        column = pl.Series([v / 100 for v in values], dtype=pl.Float64)
+        want = values
+    else:
+        column = pl.Series([v // 100 for v in fen_values], dtype=pl.Int64)  # whole yuan
+        want = [v // 100 * 100 for v in fen_values]
+    fen, bad = to_fen(column, minimum=minimum)
+    flagged = [abs(w) > MAX_FEN or w < minimum for w in want]
+    assert bad.tolist() == flagged
+    assert fen.tolist() == [0 if f else w for w, f in zip(want, flagged, strict=True)]
