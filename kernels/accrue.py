@@ -183,275 +183,6 @@ def _days_past_due(records, count, today):
 
 
 @jit
-def service_block(
-    base, top, loan_ids, as_of, day0, terms, state, records_in, record_offsets, pay_offsets, paid_on, pay_amount,
-    pay_prepay, records, day, out_dates, out_counts, out_weights, out_money, record_counts, out_records,
-    out_record_money, record_row, record_end, post_loan, post_on, post_kind, post_amount, post_row, post_end, summary,
-):  # fmt: skip
-    """Walk loans base:top (rows 0: of the block-local `terms` and `state`), each from the day
-    after its accrued_through to `as_of`.
-
-    `records` is the chunk's scratch; `day` holds the day's totals by kind. Loan i's new state is
-    written to column i of the outputs and its count of unpaid records to `record_counts[i]`;
-    the block's unpaid records from row `record_row` and postings from row `post_row` (each only
-    while below its region's end, postings under `loan_ids[i]`), summary rows per day from
-    `day0`. Returns the rows after the block's (records, postings).
-
-    One call a block, not a loan: each call increments and decrements the reference count of
-    every array it is passed (≈ 20), and with the outputs shared by all threads those atomic
-    updates fought over the same cache lines; per loan they took over half the kernel's time.
-    """
-    for i in range(base, top):
-        j = i - base
-        loan_id = loan_ids[i]
-        mode = terms[j, Term.ROUNDING]
-        method = terms[j, Term.METHOD]
-        dc = terms[j, Term.DAY_COUNT]
-        basis = terms[j, Term.BASIS]
-        annual = terms[j, Term.ANNUAL_NUM]
-        ydays = year_days(dc)
-        den, ratio = interest_denominator(annual, ydays)
-        penalty_den = RATE_SCALE * 2 * ydays
-        disbursed = np.int64(terms[j, Term.DISBURSED_ON])
-        free_end = disbursed + terms[j, Term.FREE_DAYS]
-        fee = installment_fee(terms[j, Term.PRINCIPAL], terms[j, Term.FEE_NUM], mode)
-        count = 0
-        if state[j, State.FRESH]:
-            periods, first_due, irregular_first, keep_day, _ = first_period(
-                terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
-            )
-            through = disbursed - 1
-            status = ACTIVE
-            outstanding = terms[j, Term.PRINCIPAL]
-            accrued = credit = repaid = written_off = settled = settled_days = 0
-            prepaid = NO_DATE
-            fixed = fixed_amount(method, outstanding, annual, periods, terms[j, Term.MULTIPLE], mode)
-            since = period_start = disbursed
-            due, weight, left = opening_period(
-                method, disbursed, first_due, irregular_first, keep_day, periods, basis, dc, ydays, free_end
-            )
-        else:
-            through = np.int64(state[j, State.ACCRUED_THROUGH])
-            status = state[j, State.STATUS]
-            outstanding = state[j, State.PRINCIPAL_OUTSTANDING]
-            accrued = state[j, State.INTEREST_ACCRUED]
-            credit = state[j, State.CREDIT]
-            repaid = state[j, State.PRINCIPAL_REPAID]
-            written_off = state[j, State.PRINCIPAL_WRITTEN_OFF]
-            fixed = state[j, State.INSTALLMENT]
-            since = np.int64(state[j, State.ACCRUING_SINCE])
-            period_start = np.int64(state[j, State.PERIOD_START])
-            due = np.int64(state[j, State.NEXT_DUE_ON])
-            weight = state[j, State.PERIOD_WEIGHT]
-            left = state[j, State.INSTALLMENTS_LEFT]
-            prepaid = np.int64(state[j, State.PREPAID_ON])
-            settled = state[j, State.INTEREST_SETTLED]
-            settled_days = state[j, State.SETTLED_BALANCE_DAYS]
-            for r in range(record_offsets[i], record_offsets[i + 1]):
-                for f in range(RECORD_FIELDS):
-                    records[count, f] = records_in[f, r]
-                count += 1
-        grace_days = terms[j, Term.GRACE_DAYS]
-        contract_num = 2 * annual
-        pay = pay_offsets[i]
-        pay_end = pay_offsets[i + 1]
-        postings = 0
-        today = through
-        for today in range(through + 1, as_of + 1):
-            for k in range(N_KINDS):
-                day[k] = 0
-            # 1. bill the installment due today
-            if status == ACTIVE and today == due:
-                # the interest accrued for the period: period_interest's, by construction, unless a
-                # prepayment settled part of it early
-                principal, interest, _ = period_step(method, outstanding, accrued, fixed, fee, left == 1)
-                billed_fee = fee
-                ends_early = principal == outstanding and left > 1
-                if ends_early and prepaid != NO_DATE and terms[j, Term.KEEPS_FEES]:
-                    billed_fee = fee * left  # finishing early after a prepayment keeps the remaining fees
-                extension = 0
-                if state[j, State.EXTENSION_DUE_1] == today:
-                    extension = state[j, State.EXTENSION_DAYS_1]
-                elif state[j, State.EXTENSION_DUE_2] == today:
-                    extension = state[j, State.EXTENSION_DAYS_2]
-                records[count, :] = 0
-                records[count, DUE_ON] = today
-                records[count, EXTENSION] = extension
-                records[count, OWED_PRINCIPAL] = principal
-                records[count, OWED_INTEREST] = interest
-                records[count, OWED_FEE] = billed_fee
-                count += 1
-                day[BILL_PRINCIPAL] += principal
-                day[BILL_INTEREST] += interest
-                day[BILL_FEE] += billed_fee
-                outstanding -= principal
-                accrued = settled = settled_days = 0
-                left -= 1
-                since = period_start = today
-                # Without a prepayment, installments keep falling due as the schedule has them, even
-                # for their fee alone once the principal is repaid (rounding can repay it early).
-                if left > 0 and (outstanding > 0 or (fee > 0 and prepaid == NO_DATE)):
-                    # the day of month due dates keep: worked out on billing days only (its civil
-                    # date conversion took 10–20 ns of a one-day loan's ≈ 200)
-                    keep_day = first_period(
-                        terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
-                    )[3]
-                    due = next_due(today, keep_day)
-                    weight = period_weight(today, due, True, basis, dc, ydays, free_end)
-                else:
-                    due, weight, left = NO_DATE, 0, 0
-            # 2. payments: earlier credit pays what is due; today's payments pay what is due, then
-            # settle the interest accrued so far and prepay principal; the rest is kept as credit.
-            if credit > 0 and count > 0:
-                rest = allocate(records, count, credit, terms[j, Term.ALLOCATION], day)
-                day[CREDIT] -= credit - rest
-                credit = rest
-            while pay < pay_end and paid_on[pay] <= today:
-                money = pay_amount[pay]
-                strategy = pay_prepay[pay] if pay_prepay[pay] >= 0 else terms[j, Term.PREPAY]
-                pay += 1
-                if status != CLOSED:
-                    money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
-                if status == ACTIVE and outstanding > 0 and money >= accrued and money > 0:
-                    day[PAY_INTEREST] += accrued  # interest to the day, settled
-                    money -= accrued
-                    if due != NO_DATE:  # the segment so far joins the period's settled part
-                        start = max(period_start, free_end)
-                        settled_days += outstanding * (
-                            day_count_days(start, today, dc) - day_count_days(start, since, dc)
-                        )
-                        settled += accrued
-                    accrued = 0
-                    principal, prepay_fee = prepay_split(
-                        money, outstanding, terms[j, Term.PREPAY_FEE_NUM], mode
-                    )
-                    money -= principal + prepay_fee
-                    outstanding -= principal
-                    repaid += principal
-                    day[PREPAY_PRINCIPAL] += principal
-                    day[PREPAY_FEE] += prepay_fee
-                    since = today
-                    if principal > 0:
-                        prepaid = today
-                    if outstanding == 0:
-                        # the remaining installments' fees stay due
-                        if terms[j, Term.KEEPS_FEES] and left > 0:
-                            records[count, :] = 0
-                            records[count, DUE_ON] = today
-                            records[count, OWED_FEE] = fee * left
-                            day[BILL_FEE] += fee * left
-                            count += 1
-                            money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
-                        due, weight, left = NO_DATE, 0, 0
-                    else:
-                        fixed = reamortised(
-                            method, strategy, fixed, outstanding, annual, left, terms[j, Term.MULTIPLE], mode
-                        )
-                credit += money
-                day[CREDIT] += money
-            repaid += day[PAY_PRINCIPAL]
-            if count > 0:
-                count = drop_settled(records, count)
-            dpd = _days_past_due(records, count, today)
-            suspended = dpd >= terms[j, Term.NON_ACCRUAL_AFTER]  # non-accrual: interest is not income
-            # 3. accrue today's contract interest on principal not yet due (算头不算尾)
-            if status == ACTIVE and outstanding > 0 and due != NO_DATE:
-                start = max(period_start, free_end)
-                elapsed = day_count_days(start, today + 1, dc) - day_count_days(start, since, dc)
-                total = accrued_interest(
-                    settled_days + outstanding * elapsed, annual, weight, day_count_days(start, due, dc), ydays, den,
-                    ratio, mode,
-                ) - settled  # fmt: skip
-                day[INTEREST_SUSPENDED if suspended else INTEREST] += total - accrued
-                accrued = total
-            # 4–5. age and penalise what is still unpaid at the end of the day
-            if status == ACTIVE:
-                for k in range(count):
-                    grace, penalty, compound, late_fee = penalise(
-                        records, k, today, grace_days, contract_num, terms[j, Term.PENALTY_NUM], terms[j, Term.COMPOUND_AFTER],
-                        terms[j, Term.LATE_FEE_NUM], terms[j, Term.LATE_FEE_AFTER], penalty_den, mode,
-                    )  # fmt: skip
-                    day[INTEREST_SUSPENDED if suspended else INTEREST] += grace
-                    day[BILL_INTEREST] += grace  # grace-day interest is due at once
-                    day[PENALTY] += penalty
-                    day[COMPOUND] += compound
-                    day[LATE_FEE] += late_fee
-            # 6. write off
-            if (
-                status == ACTIVE
-                and terms[j, Term.WRITE_OFF_AFTER] > 0
-                and dpd >= terms[j, Term.WRITE_OFF_AFTER]
-            ):
-                amount = outstanding
-                for k in range(count):
-                    amount += records[k, OWED_PRINCIPAL]
-                    records[k, OWED_PRINCIPAL] = 0
-                outstanding = 0
-                written_off += amount
-                day[WRITE_OFF] += amount
-                status = WRITTEN_OFF
-                due, weight, left = NO_DATE, 0, 0
-                count = drop_settled(records, count)
-            if status == ACTIVE and outstanding == 0 and count == 0 and due == NO_DATE:
-                status = CLOSED
-            # 7. post
-            for k in range(N_KINDS):
-                if day[k] != 0:
-                    row = post_row + postings
-                    if row < post_end:  # detail postings, within the chunk's region
-                        post_loan[row] = loan_id
-                        post_on[row] = today
-                        post_kind[row] = k
-                        post_amount[row, 0] = day[k]
-                        post_amount[row, 1] = day[k] >> 63
-                    if summary.shape[0] > 0:
-                        summary[today - day0, k] += day[k]
-                    postings += 1
-        # the new state
-        dpd = max(0, _days_past_due(records, count, today))
-        out_dates[0, i] = max(today, through)
-        out_dates[1, i] = due
-        out_dates[2, i] = period_start
-        out_dates[3, i] = since
-        out_dates[4, i] = prepaid
-        out_counts[0, i] = status
-        out_counts[1, i] = dpd
-        out_counts[2, i] = bucket(dpd)
-        out_counts[3, i] = left
-        out_weights[0, i] = weight
-        if due == NO_DATE:  # no period accruing: nothing settled in one
-            settled = settled_days = 0
-        out_weights[1, i] = settled_days
-        principal_due = interest_due = fee_due = penalty_due = 0
-        room = record_row + count <= record_end
-        for k in range(count):
-            principal_due += records[k, OWED_PRINCIPAL]
-            interest_due += records[k, OWED_INTEREST] + records[k, OWED_GRACE_INTEREST]
-            fee_due += records[k, OWED_FEE]
-            penalty_due += records[k, OWED_PENALTY]
-            if room:  # money as Decimal128 words, the other fields in the rows of `out_records`
-                row = record_row + k
-                for f in range(OWED_PRINCIPAL):
-                    out_records[f, row] = records[k, f]
-                for f in range(OWED_PRINCIPAL, OWED_PRINCIPAL + N_RECORD_MONEY):
-                    out_record_money[f - OWED_PRINCIPAL, row, 0] = records[k, f]
-                    out_record_money[f - OWED_PRINCIPAL, row, 1] = records[k, f] >> 63
-                for f in range(OWED_PRINCIPAL + N_RECORD_MONEY, RECORD_FIELDS):
-                    out_records[f - N_RECORD_MONEY, row] = records[k, f]
-        # Written in place, not through `put_money(out_money[f], i, ...)`: each row view handed to
-        # an inlined helper costs a reference count a loan.
-        money = (outstanding, principal_due, accrued, interest_due, fee_due, penalty_due, credit, repaid,
-                 written_off, fixed, settled)  # fmt: skip
-        for f, fen in enumerate(money):  # MONEY_OUT's order
-            out_money[f, i, 0] = fen
-            out_money[f, i, 1] = fen >> 63  # the high word of a Decimal128
-        record_counts[i] = count
-        record_row += count
-        post_row += postings
-    return record_row, post_row
-
-
-@jit
 def record_bound(records, through, left, as_of):
     """At most how many unpaid records a loan can hold by `as_of`: its `records`, plus one per
     due date in the window (monthly periods last at least 28 days, a first one may be shorter),
@@ -536,8 +267,8 @@ def region_estimates(
 
 @jit
 def service_chunk(
-    lo, hi, as_of, day0, capacity, amounts, terms, codes, balances, state, records_in, record_offsets, pay_offsets, paid_on,
-    pay_amount, pay_prepay,
+    lo, hi, as_of, day0, capacity, wide_terms, narrow_terms, codes, wide_state, narrow_state, records_in,
+    record_offsets, pay_offsets, paid_on, pay_amount, pay_prepay,
     loan_ids, out_dates, out_counts, out_weights, out_money, record_counts, out_records, out_record_money,
     record_start, record_end,
     post_loan, post_on, post_kind, post_amount, post_start, post_end, summary,
@@ -545,10 +276,15 @@ def service_chunk(
     """Service loans lo:hi with one scratch area of `capacity` records (the most any of its loans
     can hold: `region_estimates`); return (records, postings) the chunk needed.
 
-    `amounts`, `terms`, `balances` and `state` are tuples of columns, one per `Term` or `State`
-    member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each holds a value per
-    loan, or a single value for every loan. `codes` is an int8 matrix, a row per `Term` member
-    from CODE_TERMS on, a value per loan.
+    `wide_terms`, `narrow_terms`, `wide_state` and `narrow_state` are tuples of columns, one per
+    `Term` or `State` member (int64 for the first WIDE_TERMS / WIDE_STATE, int32 after): each
+    holds a value per loan, or a single value for every loan. `codes` is an int8 matrix, a row
+    per `Term` member from CODE_TERMS on, a value per loan.
+
+    `records` is the chunk's scratch of a loan's unpaid installments; `day` holds the day's
+    totals by kind. Loan i's new state goes to column i of the outputs, its postings (detail,
+    while within the region) under `loan_ids[i]`, and the daily totals to `summary` rows from
+    `day0` on.
 
     The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
     field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
@@ -562,21 +298,266 @@ def service_chunk(
     post_row = post_start
     # A loan reads ~40 terms and state values: copied block by block into loan-major int64
     # scratch, each loan's values share a few cache lines instead of touching ~40 column streams.
-    block_terms = np.empty((BLOCK, len(amounts) + len(terms) + len(codes)), dtype=np.int64)
-    block_state = np.empty((BLOCK, len(balances) + len(state)), dtype=np.int64)
+    terms = np.empty((BLOCK, len(wide_terms) + len(narrow_terms) + len(codes)), dtype=np.int64)
+    state = np.empty((BLOCK, len(wide_state) + len(narrow_state)), dtype=np.int64)
     for base in range(lo, hi, BLOCK):
         top = min(hi, base + BLOCK)
-        _stage(block_terms, 0, amounts, base, top)
-        _stage(block_terms, WIDE_TERMS, terms, base, top)
-        _stage(block_terms, CODE_TERMS, codes, base, top)
-        _stage(block_state, 0, balances, base, top)
-        _stage(block_state, WIDE_STATE, state, base, top)
-        record_row, post_row = service_block(
-            base, top, loan_ids, as_of, day0, block_terms, block_state, records_in, record_offsets, pay_offsets,
-            paid_on, pay_amount, pay_prepay, records, day, out_dates, out_counts, out_weights, out_money,
-            record_counts, out_records, out_record_money, record_row, record_end, post_loan, post_on, post_kind,
-            post_amount, post_row, post_end, summary,
-        )  # fmt: skip
+        _stage(terms, 0, wide_terms, base, top)
+        _stage(terms, WIDE_TERMS, narrow_terms, base, top)
+        _stage(terms, CODE_TERMS, codes, base, top)
+        _stage(state, 0, wide_state, base, top)
+        _stage(state, WIDE_STATE, narrow_state, base, top)
+        # Walk loans base:top (rows 0: of the block's `terms` and `state`), each from the day after
+        # its accrued_through to `as_of`, in this function's own loop: a call per loan (or per
+        # block) counts a reference on every array it is handed (see `_config.inline_jit`).
+        for i in range(base, top):
+            j = i - base
+            loan_id = loan_ids[i]
+            mode = terms[j, Term.ROUNDING]
+            method = terms[j, Term.METHOD]
+            dc = terms[j, Term.DAY_COUNT]
+            basis = terms[j, Term.BASIS]
+            annual = terms[j, Term.ANNUAL_NUM]
+            ydays = year_days(dc)
+            den, ratio = interest_denominator(annual, ydays)
+            penalty_den = RATE_SCALE * 2 * ydays
+            disbursed = np.int64(terms[j, Term.DISBURSED_ON])
+            free_end = disbursed + terms[j, Term.FREE_DAYS]
+            fee = installment_fee(terms[j, Term.PRINCIPAL], terms[j, Term.FEE_NUM], mode)
+            count = 0
+            if state[j, State.FRESH]:
+                periods, first_due, irregular_first, keep_day, _ = first_period(
+                    terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
+                )
+                through = disbursed - 1
+                status = ACTIVE
+                outstanding = terms[j, Term.PRINCIPAL]
+                accrued = credit = repaid = written_off = settled = settled_days = 0
+                prepaid = NO_DATE
+                fixed = fixed_amount(method, outstanding, annual, periods, terms[j, Term.MULTIPLE], mode)
+                since = period_start = disbursed
+                due, weight, left = opening_period(
+                    method, disbursed, first_due, irregular_first, keep_day, periods, basis, dc, ydays, free_end
+                )  # fmt: skip
+            else:
+                through = np.int64(state[j, State.ACCRUED_THROUGH])
+                status = state[j, State.STATUS]
+                outstanding = state[j, State.PRINCIPAL_OUTSTANDING]
+                accrued = state[j, State.INTEREST_ACCRUED]
+                credit = state[j, State.CREDIT]
+                repaid = state[j, State.PRINCIPAL_REPAID]
+                written_off = state[j, State.PRINCIPAL_WRITTEN_OFF]
+                fixed = state[j, State.INSTALLMENT]
+                since = np.int64(state[j, State.ACCRUING_SINCE])
+                period_start = np.int64(state[j, State.PERIOD_START])
+                due = np.int64(state[j, State.NEXT_DUE_ON])
+                weight = state[j, State.PERIOD_WEIGHT]
+                left = state[j, State.INSTALLMENTS_LEFT]
+                prepaid = np.int64(state[j, State.PREPAID_ON])
+                settled = state[j, State.INTEREST_SETTLED]
+                settled_days = state[j, State.SETTLED_BALANCE_DAYS]
+                for r in range(record_offsets[i], record_offsets[i + 1]):
+                    for f in range(RECORD_FIELDS):
+                        records[count, f] = records_in[f, r]
+                    count += 1
+            grace_days = terms[j, Term.GRACE_DAYS]
+            contract_num = 2 * annual
+            pay = pay_offsets[i]
+            pay_end = pay_offsets[i + 1]
+            postings = 0
+            today = through
+            for today in range(through + 1, as_of + 1):
+                for k in range(N_KINDS):
+                    day[k] = 0
+                # 1. bill the installment due today
+                if status == ACTIVE and today == due:
+                    # the interest accrued for the period: period_interest's, by construction, unless a
+                    # prepayment settled part of it early
+                    principal, interest, _ = period_step(method, outstanding, accrued, fixed, fee, left == 1)
+                    billed_fee = fee
+                    ends_early = principal == outstanding and left > 1
+                    if ends_early and prepaid != NO_DATE and terms[j, Term.KEEPS_FEES]:
+                        billed_fee = fee * left  # finishing early after a prepayment keeps the remaining fees
+                    extension = 0
+                    if state[j, State.EXTENSION_DUE_1] == today:
+                        extension = state[j, State.EXTENSION_DAYS_1]
+                    elif state[j, State.EXTENSION_DUE_2] == today:
+                        extension = state[j, State.EXTENSION_DAYS_2]
+                    records[count, :] = 0
+                    records[count, DUE_ON] = today
+                    records[count, EXTENSION] = extension
+                    records[count, OWED_PRINCIPAL] = principal
+                    records[count, OWED_INTEREST] = interest
+                    records[count, OWED_FEE] = billed_fee
+                    count += 1
+                    day[BILL_PRINCIPAL] += principal
+                    day[BILL_INTEREST] += interest
+                    day[BILL_FEE] += billed_fee
+                    outstanding -= principal
+                    accrued = settled = settled_days = 0
+                    left -= 1
+                    since = period_start = today
+                    # Without a prepayment, installments keep falling due as the schedule has them, even
+                    # for their fee alone once the principal is repaid (rounding can repay it early).
+                    if left > 0 and (outstanding > 0 or (fee > 0 and prepaid == NO_DATE)):
+                        # the day of month due dates keep: worked out on billing days only (its civil
+                        # date conversion took 10–20 ns of a one-day loan's ≈ 200)
+                        keep_day = first_period(
+                            terms[j, Term.TERM], terms[j, Term.TERM_UNIT], disbursed, terms[j, Term.FIRST_DUE_ON]
+                        )[3]  # fmt: skip
+                        due = next_due(today, keep_day)
+                        weight = period_weight(today, due, True, basis, dc, ydays, free_end)
+                    else:
+                        due, weight, left = NO_DATE, 0, 0
+                # 2. payments: earlier credit pays what is due; today's payments pay what is due, then
+                # settle the interest accrued so far and prepay principal; the rest is kept as credit.
+                if credit > 0 and count > 0:
+                    rest = allocate(records, count, credit, terms[j, Term.ALLOCATION], day)
+                    day[CREDIT] -= credit - rest
+                    credit = rest
+                while pay < pay_end and paid_on[pay] <= today:
+                    money = pay_amount[pay]
+                    strategy = pay_prepay[pay] if pay_prepay[pay] >= 0 else terms[j, Term.PREPAY]
+                    pay += 1
+                    if status != CLOSED:
+                        money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
+                    if status == ACTIVE and outstanding > 0 and money >= accrued and money > 0:
+                        day[PAY_INTEREST] += accrued  # interest to the day, settled
+                        money -= accrued
+                        if due != NO_DATE:  # the segment so far joins the period's settled part
+                            start = max(period_start, free_end)
+                            settled_days += outstanding * (
+                                day_count_days(start, today, dc) - day_count_days(start, since, dc)
+                            )
+                            settled += accrued
+                        accrued = 0
+                        principal, prepay_fee = prepay_split(
+                            money, outstanding, terms[j, Term.PREPAY_FEE_NUM], mode
+                        )
+                        money -= principal + prepay_fee
+                        outstanding -= principal
+                        repaid += principal
+                        day[PREPAY_PRINCIPAL] += principal
+                        day[PREPAY_FEE] += prepay_fee
+                        since = today
+                        if principal > 0:
+                            prepaid = today
+                        if outstanding == 0:
+                            # the remaining installments' fees stay due
+                            if terms[j, Term.KEEPS_FEES] and left > 0:
+                                records[count, :] = 0
+                                records[count, DUE_ON] = today
+                                records[count, OWED_FEE] = fee * left
+                                day[BILL_FEE] += fee * left
+                                count += 1
+                                money = allocate(records, count, money, terms[j, Term.ALLOCATION], day)
+                            due, weight, left = NO_DATE, 0, 0
+                        else:
+                            fixed = reamortised(
+                                method, strategy, fixed, outstanding, annual, left, terms[j, Term.MULTIPLE], mode
+                            )  # fmt: skip
+                    credit += money
+                    day[CREDIT] += money
+                repaid += day[PAY_PRINCIPAL]
+                if count > 0:
+                    count = drop_settled(records, count)
+                dpd = _days_past_due(records, count, today)
+                suspended = dpd >= terms[j, Term.NON_ACCRUAL_AFTER]  # non-accrual: interest is not income
+                # 3. accrue today's contract interest on principal not yet due (算头不算尾)
+                if status == ACTIVE and outstanding > 0 and due != NO_DATE:
+                    start = max(period_start, free_end)
+                    elapsed = day_count_days(start, today + 1, dc) - day_count_days(start, since, dc)
+                    length = day_count_days(start, due, dc)
+                    total = accrued_interest(
+                        settled_days + outstanding * elapsed, annual, weight, length, ydays, den, ratio, mode
+                    ) - settled  # fmt: skip
+                    day[INTEREST_SUSPENDED if suspended else INTEREST] += total - accrued
+                    accrued = total
+                # 4–5. age and penalise what is still unpaid at the end of the day
+                if status == ACTIVE:
+                    for k in range(count):
+                        grace, penalty, compound, late_fee = penalise(
+                            records, k, today, grace_days, contract_num, terms[j, Term.PENALTY_NUM],
+                            terms[j, Term.COMPOUND_AFTER], terms[j, Term.LATE_FEE_NUM], terms[j, Term.LATE_FEE_AFTER],
+                            penalty_den, mode,
+                        )  # fmt: skip
+                        day[INTEREST_SUSPENDED if suspended else INTEREST] += grace
+                        day[BILL_INTEREST] += grace  # grace-day interest is due at once
+                        day[PENALTY] += penalty
+                        day[COMPOUND] += compound
+                        day[LATE_FEE] += late_fee
+                # 6. write off
+                if (
+                    status == ACTIVE
+                    and terms[j, Term.WRITE_OFF_AFTER] > 0
+                    and dpd >= terms[j, Term.WRITE_OFF_AFTER]
+                ):
+                    amount = outstanding
+                    for k in range(count):
+                        amount += records[k, OWED_PRINCIPAL]
+                        records[k, OWED_PRINCIPAL] = 0
+                    outstanding = 0
+                    written_off += amount
+                    day[WRITE_OFF] += amount
+                    status = WRITTEN_OFF
+                    due, weight, left = NO_DATE, 0, 0
+                    count = drop_settled(records, count)
+                if status == ACTIVE and outstanding == 0 and count == 0 and due == NO_DATE:
+                    status = CLOSED
+                # 7. post
+                for k in range(N_KINDS):
+                    if day[k] != 0:
+                        row = post_row + postings
+                        if row < post_end:  # detail postings, within the chunk's region
+                            post_loan[row] = loan_id
+                            post_on[row] = today
+                            post_kind[row] = k
+                            post_amount[row, 0] = day[k]
+                            post_amount[row, 1] = day[k] >> 63
+                        if summary.shape[0] > 0:
+                            summary[today - day0, k] += day[k]
+                        postings += 1
+            # the new state
+            dpd = max(0, _days_past_due(records, count, today))
+            out_dates[0, i] = max(today, through)
+            out_dates[1, i] = due
+            out_dates[2, i] = period_start
+            out_dates[3, i] = since
+            out_dates[4, i] = prepaid
+            out_counts[0, i] = status
+            out_counts[1, i] = dpd
+            out_counts[2, i] = bucket(dpd)
+            out_counts[3, i] = left
+            out_weights[0, i] = weight
+            if due == NO_DATE:  # no period accruing: nothing settled in one
+                settled = settled_days = 0
+            out_weights[1, i] = settled_days
+            principal_due = interest_due = fee_due = penalty_due = 0
+            room = record_row + count <= record_end
+            for k in range(count):
+                principal_due += records[k, OWED_PRINCIPAL]
+                interest_due += records[k, OWED_INTEREST] + records[k, OWED_GRACE_INTEREST]
+                fee_due += records[k, OWED_FEE]
+                penalty_due += records[k, OWED_PENALTY]
+                if room:  # money as Decimal128 words, the other fields in the rows of `out_records`
+                    row = record_row + k
+                    for f in range(OWED_PRINCIPAL):
+                        out_records[f, row] = records[k, f]
+                    for f in range(OWED_PRINCIPAL, OWED_PRINCIPAL + N_RECORD_MONEY):
+                        out_record_money[f - OWED_PRINCIPAL, row, 0] = records[k, f]
+                        out_record_money[f - OWED_PRINCIPAL, row, 1] = records[k, f] >> 63
+                    for f in range(OWED_PRINCIPAL + N_RECORD_MONEY, RECORD_FIELDS):
+                        out_records[f - N_RECORD_MONEY, row] = records[k, f]
+            # Written in place, not through `put_money(out_money[f], i, ...)`: each row view handed to
+            # an inlined helper costs a reference count a loan.
+            money = (outstanding, principal_due, accrued, interest_due, fee_due, penalty_due, credit, repaid,
+                     written_off, fixed, settled)  # fmt: skip
+            for f, fen in enumerate(money):  # MONEY_OUT's order
+                out_money[f, i, 0] = fen
+                out_money[f, i, 1] = fen >> 63  # the high word of a Decimal128
+            record_counts[i] = count
+            record_row += count
+            post_row += postings
     return record_row - record_start, post_row - post_start
 
 
