@@ -281,10 +281,8 @@ def service_chunk(
     holds a value per loan, or a single value for every loan. `codes` is an int8 matrix, a row
     per `Term` member from CODE_TERMS on, a value per loan.
 
-    `records` is the chunk's scratch of a loan's unpaid installments; `day` holds the day's
-    totals by kind. Loan i's new state goes to column i of the outputs, its postings (detail,
-    while within the region) under `loan_ids[i]`, and the daily totals to `summary` rows from
-    `day0` on.
+    Loan i's new state goes to column i of the outputs, its postings (detail, while within the
+    region) under `loan_ids[i]`, and the daily totals by kind to `summary` rows from `day0` on.
 
     The book's unpaid records are the columns of `records_in` (a row per `ledger.RECORD_NAMES`
     field), loan i's from record_offsets[i] to record_offsets[i + 1]. The new ones go to columns
