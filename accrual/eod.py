@@ -623,16 +623,9 @@ def _run(
     )
 
     needed, pieces = _serve(
-        chunks,
-        as_of,
-        day0,
-        estimates[:, 2],
-        inputs,
-        out,
-        record_regions,
-        post_regions if detail else None,
+        chunks, as_of, day0, estimates[:, 2], inputs, out, record_regions, post_regions if detail else None,
         summary,
-    )
+    )  # fmt: skip
     staged.clear()
     del amounts, terms, codes, balances, held, inputs, records_in  # only the outputs are built from
     release_memory()

@@ -111,8 +111,9 @@ def test_accrued_interest_ties_take_the_exact_path():
 
 @given(st.integers(0, 10**6), st.integers(1, 40), st.booleans())
 def test_region_estimates_bound_each_chunk_as_the_per_loan_rule_says(seed, n, whole_call_term):
-    """Per chunk: Σ records held + min(installments left, days // 28 + 2) + 1, and postings
-    days × (4 while records are held, else 1) + 3 × bills + 5 × payments + 2, as NumPy sums them."""
+    """Per chunk: Σ records held + min(installments left, days // 28 + 2) + 1, the largest of
+    those (at least 1), and postings days × (4 while records are held, else 1) + 3 × bills
+    + 5 × payments + 2, as NumPy sums them."""
     from accrual.kernels.accrue import region_estimates
 
     rng = np.random.default_rng(seed)
@@ -125,7 +126,7 @@ def test_region_estimates_bound_each_chunk_as_the_per_loan_rule_says(seed, n, wh
     record_offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 4, n))]).astype(np.int64)
     pay_offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 3, n))]).astype(np.int64)
     chunks = np.unique(np.concatenate([[0, n], rng.integers(0, n + 1, 3)])).astype(np.int64)
-    out = np.empty((chunks.shape[0] - 1, 2), dtype=np.int64)
+    out = np.empty((chunks.shape[0] - 1, 3), dtype=np.int64)
     first = region_estimates(
         chunks, as_of, fresh, disbursed, through, term, left, record_offsets, pay_offsets, out
     )
@@ -141,3 +142,4 @@ def test_region_estimates_bound_each_chunk_as_the_per_loan_rule_says(seed, n, wh
     for c in range(chunks.shape[0] - 1):
         lo, hi = chunks[c], chunks[c + 1]
         assert out[c, 0] == records[lo:hi].sum() and out[c, 1] == postings[lo:hi].sum()
+        assert out[c, 2] == max(1, records[lo:hi].max(initial=0))  # the chunk's scratch: its largest loan
