@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from accrual.buffers import buffers, pieces
 from accrual.conventions import (
     Allocation,
     Convention,
@@ -59,7 +60,7 @@ from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
 from accrual.kernels.validate import MAX_DAILY_NUM, MAX_FEN, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
 from accrual.money import readonly, to_fen, to_rate
-from accrual.threads import over_chunks
+from accrual.threads import chunk_bounds, in_parallel, over_chunks
 
 ENUMS: dict[str, type[Convention]] = {
     "method": Method,
@@ -788,6 +789,9 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
     through_col = frame["accrued_through"] if "accrued_through" in frame.columns else None
     if through_col is None or through_col.dtype == pl.Null:
         return {"fresh": np.ones(n, dtype=np.bool_)}
+    in_place = _state_in_place(frame, loan, checks)
+    if in_place is not None:
+        return in_place
     through, nulls = _days(through_col, "accrued_through")
     fresh = nulls.copy()  # the kernels take it: writable, as for a fresh table
     out: dict[str, np.ndarray] = {"fresh": fresh, "accrued_through": through}
@@ -821,3 +825,82 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
         out[name] = column.cast(pl.Int32 if name == "installments_left" else pl.Int64).fill_null(0).to_numpy()
         checks.add(serviced & (_nulls(column) | (out[name] < 0)), name, "must be a whole number >= 0")
     return out
+
+
+# The book state as `check_state` reads it in place, and its rules in bit order.
+STATE_NARROW = ("accrued_through", *STATE_DATES, "installments_left")  # int32
+STATE_WIDE = ("period_weight", "settled_balance_days")  # int64
+STATE_RULES = (
+    ("accrued_through", "before disbursement"),
+    *((name, "must be an amount >= 0") for name in STATE_MONEY),
+    ("status", "unknown status (expected active, closed or written_off)"),
+    ("next_due_on", "must be a date while principal is outstanding"),
+    ("period_start", "must be a date"),
+    ("accruing_since", "must be a date"),
+    *((name, "must be a whole number >= 0") for name in STATE_COUNTS),
+)
+assert len(STATE_RULES) == validate.STATE_RULES
+assert STATE_NARROW[1:5] == STATE_DATES
+assert (STATE_NARROW[-1], *STATE_WIDE) == STATE_COUNTS
+
+
+def _state_in_place(
+    frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks
+) -> dict[str, np.ndarray] | None:
+    """`book_state` in one pass over the columns' Arrow buffers (`check_state`, on all cores),
+    for a book in the types `accrue` writes (as a Parquet round trip keeps them); None for any
+    other book, which takes the column-by-column path. The same arrays and the same rejects:
+    one pass instead of ≈ 25, and no temporaries (39–45 → ≈ 10 ms a 1M book)."""
+    types = {
+        **dict.fromkeys(STATE_NARROW[:-1], pl.Date), "installments_left": pl.Int32,
+        **dict.fromkeys(STATE_WIDE, pl.Int64), **dict.fromkeys(STATE_MONEY, pl.Decimal(18, 2)),
+    }  # fmt: skip
+    for name, dtype in types.items():
+        if name not in frame.columns or frame[name].dtype != dtype:
+            return None
+    status = frame["status"]
+    if not isinstance(status.dtype, pl.Enum) or status.to_physical().dtype != pl.UInt8:
+        return None
+    aliases = Status.aliases()
+    lookup = readonly(
+        np.array([_lookup(aliases, c) for c in status.dtype.categories.to_list()] + [-1], np.int8)
+    )
+    columns = [
+        *(buffers(frame[name], "int32") for name in STATE_NARROW),
+        *(buffers(frame[name], "int64", width=2) for name in STATE_MONEY),
+        *(buffers(frame[name], "int64") for name in STATE_WIDE),
+        buffers(status.to_physical(), "uint8"),
+    ]
+    n = frame.height
+    fresh = np.empty(n, dtype=np.bool_)
+    # a column each, not one matrix: at a 1M-loan slice each fits glibc's heap (≤ 32 MB), whose
+    # pages the next slice reuses, where a matrix would be a fresh mapping every time
+    narrow = tuple(np.empty(n, dtype=np.int32) for _ in STATE_NARROW)
+    money = tuple(np.empty(n, dtype=np.int64) for _ in STATE_MONEY)
+    wide = tuple(np.empty(n, dtype=np.int64) for _ in STATE_WIDE)
+    codes = np.empty(n, dtype=np.int32)
+    flags = np.empty(n, dtype=np.uint32)
+    disbursed = readonly(loan["disbursed_on"])
+    work = list(pieces(columns, chunk_bounds(n)))
+    m, w = len(STATE_NARROW), len(STATE_NARROW) + len(STATE_MONEY)
+
+    def check(p: int) -> int:
+        lo, hi, values, validity, starts = work[p]
+        return validate.check_state(
+            lo, hi, disbursed, values[:m], values[m:w], values[w:-1], values[-1], lookup, validity, starts,
+            fresh, narrow, money, wide, codes, flags,
+        )  # fmt: skip
+
+    broken = 0
+    for seen in in_parallel(check, len(work)):
+        broken |= seen
+    for bit, (name, rule) in enumerate(STATE_RULES):
+        if broken >> bit & 1:
+            checks.add((flags >> bit & 1).astype(np.bool_), name, rule)
+    return {
+        "fresh": fresh,
+        **dict(zip(STATE_NARROW, narrow, strict=True)),
+        **dict(zip(STATE_MONEY, money, strict=True)),
+        **dict(zip(STATE_WIDE, wide, strict=True)),
+        "status": codes,
+    }

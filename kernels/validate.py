@@ -20,6 +20,7 @@ from ._config import jit
 from .amortize import DAY, RATE_SCALE
 from .dates import NO_DATE
 from .daycount import year_days
+from .ledger import ACTIVE
 
 MAX_FEN = 10**16 - 1  # Decimal(18, 2) holds 16 digits before the point
 MAX_RATE_MAGNITUDE = 2.0**62  # a scaled rate beyond this is NaN, infinite or absurd: -1 (rejected)
@@ -162,3 +163,149 @@ def check_loans(
         if free_days[i] < 0:
             flags |= 1 << FREE_DAYS_NEGATIVE
         out_flags[i] = flags
+
+
+# The book state's rules (`accrual.schema.book_state`), one bit each in the order they are
+# reported: accrued_through before disbursement; each money column (STATE_MONEY order) not an
+# amount >= 0; status unknown; next_due_on missing while principal is outstanding;
+# period_start, accruing_since missing; each count (installments_left, period_weight,
+# settled_balance_days) not a whole number >= 0. Every rule is for serviced loans only.
+N_STATE_NARROW = (
+    6  # int32: accrued_through, next_due_on, period_start, accruing_since, prepaid_on, installments_left
+)
+N_STATE_MONEY = 7  # Decimal(18, 2): STATE_MONEY
+N_STATE_WIDE = 2  # int64: period_weight, settled_balance_days
+STATE_THROUGH_EARLY = 0
+STATE_MONEY_BAD = 1  # + the money column's index
+STATE_STATUS_UNKNOWN = STATE_MONEY_BAD + N_STATE_MONEY
+STATE_NEXT_DUE_MISSING = STATE_STATUS_UNKNOWN + 1
+STATE_PERIOD_START_MISSING = STATE_NEXT_DUE_MISSING + 1
+STATE_ACCRUING_SINCE_MISSING = STATE_PERIOD_START_MISSING + 1
+STATE_COUNT_BAD = STATE_ACCRUING_SINCE_MISSING + 1  # + 0 installments_left, 1 period_weight, 2 settled
+STATE_RULES = STATE_COUNT_BAD + 3
+STATE_BLOCK = 1024  # loans a column at a time: each column streams, the block's outputs stay in L1/L2
+
+
+# Each block helper runs one column over a block of loans, as straight code that vectorises:
+# `_nulls_block` first spreads the column's validity bits into a byte a loan. A call per block
+# and column costs nothing, where a helper per value would cost reference counts.
+@jit
+def _nulls_block(b0, b1, s0, bits, missing):
+    """missing[i - b0] = 1 where loan i's value is null (bit s0 + i of `bits` clear): all 0 for
+    a column without nulls (`bits` empty)."""
+    if bits.shape[0] == 0:
+        missing[:] = 0
+        return
+    for i in range(b0, b1):
+        s = np.uint64(s0 + i)  # unsigned indices: no negative-index wraparound test
+        missing[np.uint64(i - b0)] = 1 - (
+            (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
+        )
+
+
+@jit
+def _money_block(b0, b1, s0, words, missing, fresh, into, flags, bit):
+    """Decimal128 (scale 2) → fen, 0 where null, negative or beyond Decimal(18, 2) (a rule)."""
+    for i in range(b0, b1):
+        s, u = np.uint64(s0 + i), np.uint64(i)
+        low = words[s + s]
+        high = words[s + s + np.uint64(1)]
+        bad = np.int64(missing[u - np.uint64(b0)]) | (high != (low >> 63)) | (low > MAX_FEN) | (low < 0)
+        into[u] = low * (1 - bad)
+        flags[u] |= (bad & (1 - np.int64(fresh[u]))) << bit
+
+
+@jit
+def _date_block(b0, b1, s0, values, missing, fresh, into, flags, bit, checked):
+    """Days, NO_DATE where null; a null breaks rule `bit` when `checked`."""
+    for i in range(b0, b1):
+        s, u = np.uint64(s0 + i), np.uint64(i)
+        gone = np.int64(missing[u - np.uint64(b0)])
+        into[u] = values[s] * (1 - gone) + NO_DATE * gone
+        flags[u] |= (gone & (1 - np.int64(fresh[u])) & checked) << bit
+
+
+@jit
+def _count_block(b0, b1, s0, values, missing, fresh, into, flags, bit):
+    """A count, 0 where null; null or negative breaks a rule."""
+    for i in range(b0, b1):
+        s, u = np.uint64(s0 + i), np.uint64(i)
+        gone = np.int64(missing[u - np.uint64(b0)])
+        value = values[s] * (1 - gone)
+        into[u] = value
+        flags[u] |= ((gone | (value < 0)) & (1 - np.int64(fresh[u]))) << bit
+
+
+@jit
+def check_state(
+    lo, hi, disbursed_on, narrow, money, wide, status, status_lookup, validity, starts,
+    out_fresh, out_narrow, out_money, out_wide, out_status, out_flags,
+):  # fmt: skip
+    """Cast and check the book state of loans lo:hi in one pass over the Arrow buffers
+    themselves; return the OR of the loans' rule bits (`STATE_RULES`).
+
+    `narrow` (int32: dates as days, then installments_left), `money` (Decimal128 of scale 2,
+    two int64 words a value) and `wide` (int64) hold each column's values, `status` its Enum
+    codes (`status_lookup` maps them to `Status`, its last entry -1). Loan i is value
+    `starts[k] + i - lo` of column k, counted narrow, money, wide, status, and bit
+    `starts[k] + i - lo` of `validity[k]`, its Arrow validity bitmap (empty when it has no
+    nulls). A null `accrued_through` is a fresh loan, whose state is not checked. Outputs are
+    indexed by loan, `out_narrow`, `out_money` and `out_wide` a column each as the inputs:
+    nulls become NO_DATE or 0, bad amounts 0, unknown statuses 0, and out_flags[i] has bit b
+    set when loan i breaks rule b.
+    """
+    seen = 0
+    status_at = N_STATE_NARROW + N_STATE_MONEY + N_STATE_WIDE
+    unknown = status_lookup.shape[0] - 1
+    principal = out_money[0]  # principal_outstanding: what falls due on next_due_on
+    missing = np.empty(STATE_BLOCK, dtype=np.uint8)
+    for b0 in range(lo, hi, STATE_BLOCK):
+        b1 = min(b0 + STATE_BLOCK, hi)
+        # accrued_through first: whether the loan is fresh decides every rule after it
+        _nulls_block(b0, b1, starts[0] - lo, validity[0], missing)
+        s0, values, into = starts[0] - lo, narrow[0], out_narrow[0]
+        for i in range(b0, b1):
+            s, u = np.uint64(s0 + i), np.uint64(i)
+            fresh = np.int64(missing[u - np.uint64(b0)])
+            day = values[s] * (1 - fresh) + NO_DATE * fresh
+            out_fresh[u] = fresh
+            into[u] = day
+            out_flags[u] = ((1 - fresh) & (day < disbursed_on[u] - 1)) << STATE_THROUGH_EARLY
+        for k in range(N_STATE_MONEY):
+            j = N_STATE_NARROW + k
+            _nulls_block(b0, b1, starts[j] - lo, validity[j], missing)
+            _money_block(b0, b1, starts[j] - lo, money[k], missing, out_fresh, out_money[k], out_flags,
+                         STATE_MONEY_BAD + k)  # fmt: skip
+        _nulls_block(b0, b1, starts[status_at] - lo, validity[status_at], missing)
+        s0 = starts[status_at] - lo
+        for i in range(b0, b1):
+            s, u = np.uint64(s0 + i), np.uint64(i)
+            code = status_lookup[unknown if missing[u - np.uint64(b0)] else min(status[s], unknown)]
+            out_status[u] = max(code, 0)
+            owed = (code == ACTIVE) & (principal[u] > 0)  # its rule's bit is cleared below if dated
+            serviced = 1 - np.int64(out_fresh[u])
+            out_flags[u] |= (
+                ((code < 0) << STATE_STATUS_UNKNOWN) | (owed << STATE_NEXT_DUE_MISSING)
+            ) * serviced
+        for k in range(1, N_STATE_NARROW - 1):  # next_due_on, period_start, accruing_since, prepaid_on
+            _nulls_block(b0, b1, starts[k] - lo, validity[k], missing)
+            current = k == 2 or k == 3  # period_start, accruing_since: every serviced loan has a period
+            rule = STATE_PERIOD_START_MISSING + k - 2 if current else 0
+            _date_block(b0, b1, starts[k] - lo, narrow[k], missing, out_fresh, out_narrow[k], out_flags, rule,
+                        current)  # fmt: skip
+            if k == 1:  # next_due_on: owed and dated is as it should be
+                for i in range(b0, b1):
+                    u = np.uint64(i)
+                    out_flags[u] &= ~((1 - np.int64(missing[u - np.uint64(b0)])) << STATE_NEXT_DUE_MISSING)
+        k = N_STATE_NARROW - 1
+        _nulls_block(b0, b1, starts[k] - lo, validity[k], missing)
+        _count_block(b0, b1, starts[k] - lo, narrow[k], missing, out_fresh, out_narrow[k], out_flags,
+                     STATE_COUNT_BAD)  # fmt: skip
+        for k in range(N_STATE_WIDE):
+            j = N_STATE_NARROW + N_STATE_MONEY + k
+            _nulls_block(b0, b1, starts[j] - lo, validity[j], missing)
+            _count_block(b0, b1, starts[j] - lo, wide[k], missing, out_fresh, out_wide[k], out_flags,
+                         STATE_COUNT_BAD + 1 + k)  # fmt: skip
+        for i in range(b0, b1):
+            seen |= out_flags[np.uint64(i)]
+    return seen
