@@ -230,31 +230,34 @@ def region_estimates(
     One pass, no per-loan temporaries: as NumPy expressions these bounds took ≈ 20 ms a 1M book.
     """
     # 0 for a column of one value; an inlined helper taking the column instead cost an atomic
-    # reference count a call (16 against 6 ms a 1M book)
+    # reference count a call (16 against 6 ms a 1M book); unsigned, so no access tests for a
+    # negative index (7 → 3.6 ms)
+    one = np.uint64(1)
     f, d, a = (
-        min(fresh.shape[0] - 1, 1),
-        min(disbursed_on.shape[0] - 1, 1),
-        min(accrued_through.shape[0] - 1, 1),
+        np.uint64(min(fresh.shape[0] - 1, 1)),
+        np.uint64(min(disbursed_on.shape[0] - 1, 1)),
+        np.uint64(min(accrued_through.shape[0] - 1, 1)),
     )
-    t, k = min(term.shape[0] - 1, 1), min(left.shape[0] - 1, 1)
+    t, k = np.uint64(min(term.shape[0] - 1, 1)), np.uint64(min(left.shape[0] - 1, 1))
     first = as_of + 1
     for c in range(chunks.shape[0] - 1):
         records = postings = 0
         most = 1
         for i in range(chunks[c], chunks[c + 1]):
-            if fresh[i * f]:
-                through = np.int64(disbursed_on[i * d]) - 1
-                count = np.int64(term[i * t])
+            u = np.uint64(i)
+            if fresh[u * f]:
+                through = np.int64(disbursed_on[u * d]) - 1
+                count = np.int64(term[u * t])
             else:
-                through = np.int64(accrued_through[i * a])
-                count = np.int64(left[i * k])
-            held = record_offsets[i + 1] - record_offsets[i]
+                through = np.int64(accrued_through[u * a])
+                count = np.int64(left[u * k])
+            held = record_offsets[u + one] - record_offsets[u]
             bound = record_bound(held, through, count, as_of)
             bills = bound - held - 1
             days = max(as_of - through, 0)
             # a posting a kind and day: accrual daily, penalties too while records are held
             postings += (
-                days * (4 if held > 0 else 1) + 3 * bills + 5 * (pay_offsets[i + 1] - pay_offsets[i]) + 2
+                days * (4 if held > 0 else 1) + 3 * bills + 5 * (pay_offsets[u + one] - pay_offsets[u]) + 2
             )
             records += bound
             most = max(most, bound)
