@@ -19,9 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
-from accrual.money import readonly
-
-_NO_NULLS = readonly(np.zeros(0, dtype=np.uint8))
+_NO_NULLS = np.zeros(0, dtype=np.uint8)
+_NO_NULLS.flags.writeable = False  # as Arrow's buffers are: one array type for the kernels
 
 
 class Buffers(NamedTuple):

@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accrual.buffers import buffers
 from accrual.kernels.validate import MAX_FEN, fen_from_decimal, fen_from_float, scaled_rates
 
 MONEY = pa.decimal128(18, 2)
@@ -92,11 +93,15 @@ def to_fen(
 
 
 def to_rate(series: pl.Series) -> np.ndarray:
-    """A rate column (fraction: 0.0005 = 0.05%) as int64 scaled by RATE_SCALE; NaN → -1 (rejected)."""
+    """A rate column (fraction: 0.0005 = 0.05%) as int64 scaled by RATE_SCALE; null → 0,
+    NaN → -1 (rejected). Read chunk by chunk where it lies (polars' `fill_null` and `to_numpy`
+    copied a many-chunk column twice: 3.5 against ≈ 0.5 ms a 1M column)."""
     if series.dtype != pl.Float64:
         series = series.cast(pl.Float64)
-    if series.null_count():
-        series = series.fill_null(0.0)
     scaled = np.empty(series.len(), dtype=np.int64)
-    scaled_rates(readonly(series.to_numpy()), scaled)
+    chunks = buffers(series, "float64")
+    for k, (values, bits, offset) in enumerate(
+        zip(chunks.values, chunks.validity, chunks.offsets, strict=True)
+    ):
+        scaled_rates(values, bits, offset, scaled[chunks.starts[k] : chunks.starts[k + 1]])
     return scaled

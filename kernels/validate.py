@@ -76,12 +76,18 @@ def fen_from_float(values, minimum, out_fen, out_bad):
 
 
 @jit
-def scaled_rates(values, out):
-    """Rates (fractions) as integers scaled by RATE_SCALE, rounded half-even; NaN, infinities and
-    absurd magnitudes become -1, which validation rejects."""
-    for i in range(values.shape[0]):
-        scaled = np.rint(values[i] * RATE_SCALE)
-        out[i] = np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
+def scaled_rates(values, bits, offset, out):
+    """Rates (fractions) from value `offset` of `values` on, as integers scaled by RATE_SCALE,
+    rounded half-even; nulls (bit `offset + i` of the validity bitmap `bits` clear; `bits` empty
+    when there are none) become 0, NaN, infinities and absurd magnitudes -1, which validation
+    rejects."""
+    for i in range(out.shape[0]):
+        s = np.uint64(offset + i)  # unsigned: no negative-index wraparound test
+        scaled = np.rint(values[s] * RATE_SCALE)
+        rate = np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
+        if bits.shape[0] > 0 and (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1 == 0:
+            rate = 0
+        out[i] = rate
 
 
 @jit
