@@ -34,6 +34,7 @@ from accrual.kernels.accrue import (
     service_chunk,
 )
 from accrual.kernels.dates import NO_DATE
+from accrual.kernels.validate import AMOUNT, FLAG, PRESENT, VALUE, unpaid_field, unpaid_lengths
 from accrual.money import fen_to_money, money_array, readonly, to_fen
 from accrual.schema import (
     BOOK_STATE,
@@ -520,6 +521,9 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     if "unpaid" not in book.columns or book["unpaid"].dtype == pl.Null or fresh.all():
         return np.zeros((ledger.RECORD_FIELDS, 0), dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     unpaid = book["unpaid"]
+    in_place = _records_in_place(book, unpaid, fresh) if unpaid.dtype == UNPAID else None
+    if in_place is not None:
+        return in_place
     lengths = unpaid.list.len().fill_null(0).to_numpy().astype(np.int64)
     if (fresh & (lengths > 0)).any():  # a fresh loan's records are not its state: leave them out
         unpaid = unpaid.filter(pl.Series(~fresh))
@@ -555,6 +559,79 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
             f"Decimal(18, 2): loan_id {_show(loans)}"
         )
     return matrix, offsets
+
+
+# The `unpaid` column as `accrue` writes it, which `_records_in_place` reads where it lies.
+UNPAID = pl.List(
+    pl.Struct(
+        {
+            name: pl.Date if name == "due_on" else pl.Int32 if name == "extension_days"
+            else pl.Decimal(18, 2) if name in RECORD_MONEY else pl.Boolean if name == "late_fee_charged"
+            else pl.Int64
+            for name in ledger.RECORD_NAMES
+        }
+    )
+)  # fmt: skip
+
+
+def _records_in_place(
+    book: pl.DataFrame, unpaid: pl.Series, fresh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_records` for an `unpaid` column of the engine's own type, each field copied from its
+    Arrow buffers by `unpaid_field` (flattening, unnesting and casting it in polars took ≈ 11 ms
+    at 1M loans, against 6 ms); None where some records are left out (a fresh loan holding
+    records, a null list over some), for the polars path."""
+    n = book.height
+    column = unpaid.to_frame().to_arrow().column(0)
+    lengths = np.zeros(n, dtype=np.int64)
+    first = 0
+    for chunk in column.chunks:
+        list_offsets = chunk.offsets.to_numpy()
+        unpaid_lengths(first, list_offsets, _bitmap(chunk.buffers()[0], chunk), chunk.offset, fresh, lengths)
+        if lengths[first : first + len(chunk)].sum() != list_offsets[-1] - list_offsets[0]:
+            return None
+        first += len(chunk)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    matrix = np.empty((ledger.RECORD_FIELDS, int(offsets[-1])), dtype=np.int64)
+    bad = np.zeros(n, dtype=np.bool_)
+    first = 0
+    for chunk in column.chunks:  # its records are rows offsets[first]: of the matrix, in order
+        list_offsets = chunk.offsets.to_numpy()
+        base, count, row = int(list_offsets[0]), int(list_offsets[-1] - list_offsets[0]), int(offsets[first])
+        records = chunk.values  # the struct array the list's offsets count into
+        wrong = np.zeros(count, dtype=np.bool_)
+        for f, name in enumerate(ledger.RECORD_NAMES):
+            field = records.field(f)  # (its offset counts the struct's too)
+            bitmap, data = field.buffers()[:2]
+            kind = AMOUNT if name in RECORD_MONEY else FLAG if name == "late_fee_charged" else VALUE
+            dtype = {AMOUNT: np.int64, FLAG: np.uint8}.get(
+                kind, np.int32 if f < ledger.OWED_PRINCIPAL else np.int64
+            )
+            values = np.frombuffer(data, dtype=dtype) if data is not None else np.zeros(0, dtype)
+            unpaid_field(
+                kind, values, _bitmap(bitmap, field), field.offset + base, count, matrix[f, row:], wrong
+            )
+        own = _bitmap(records.buffers()[0], records)  # a null record
+        unpaid_field(PRESENT, _NO_BITS, own, records.offset + base, count, matrix[0, row:], wrong)
+        if wrong.any():  # the loans holding these records
+            held = np.repeat(np.arange(first, first + len(chunk)), lengths[first : first + len(chunk)])
+            bad[np.unique(held[wrong])] = True
+        first += len(chunk)
+    if bad.any():
+        raise ValidationError(
+            "book column 'unpaid': records must have every field, and amounts >= 0 that fit "
+            f"Decimal(18, 2): loan_id {_show(book['loan_id'].filter(pl.Series(bad)))}"
+        )
+    return matrix, offsets
+
+
+_NO_BITS = readonly(np.zeros(0, dtype=np.uint8))
+
+
+def _bitmap(buffer: Any, array: pa.Array) -> np.ndarray:
+    """An Arrow validity bitmap as NumPy bytes; empty when the array has no nulls."""
+    return _NO_BITS if buffer is None or array.null_count == 0 else np.frombuffer(buffer, dtype=np.uint8)
 
 
 class _Outputs(NamedTuple):

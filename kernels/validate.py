@@ -306,3 +306,43 @@ def check_state(
         for i in range(b0, b1):
             seen |= out_flags[np.uint64(i)]
     return seen
+
+
+@jit
+def unpaid_lengths(first, list_offsets, list_bits, list_start, fresh, out):
+    """Records each of loans first: of a book holds in its `unpaid` list (one Arrow chunk of it,
+    `list_bits` its validity, empty for none): none for a fresh loan (its records are not its
+    state) or a null list."""
+    for i in range(list_offsets.shape[0] - 1):
+        g, s = first + i, np.uint64(list_start + i)
+        listed = (
+            list_bits.shape[0] == 0
+            or (np.int64(list_bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
+        )
+        out[g] = (list_offsets[i + 1] - list_offsets[i]) * (listed and not fresh[g])
+
+
+# What `unpaid_field` reads: a fixed-width value (date, count), a Decimal128 amount (two words,
+# checked as `fen_from_decimal` does with minimum 0), a boolean (a bit), or only whether the
+# record itself is null.
+VALUE, AMOUNT, FLAG, PRESENT = 0, 1, 2, 3
+
+
+@jit
+def unpaid_field(kind, values, bits, start, count, out_row, bad):
+    """One field of `count` consecutive `unpaid` records into `out_row`: record r's value is
+    `values`' number `start + r`, its validity bit in `bits` (empty: none null). bad[r] is set
+    where the value is null, or not an amount >= 0 that fits Decimal(18, 2). One field at a
+    time, so each loop reads one stream."""
+    for r in range(count):
+        s = np.uint64(start + r)  # unsigned: no negative-index wraparound test
+        ok = bits.shape[0] == 0 or (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1 == 1
+        if kind == AMOUNT:
+            low = np.int64(values[s + s])
+            ok = ok and np.int64(values[s + s + np.uint64(1)]) == (low >> 63) and 0 <= low <= MAX_FEN
+            out_row[r] = low
+        elif kind == FLAG:
+            out_row[r] = (np.int64(values[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
+        elif kind == VALUE:
+            out_row[r] = values[s]
+        bad[r] |= not ok

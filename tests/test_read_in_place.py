@@ -1,0 +1,205 @@
+"""A book read in place (its state by `check_state`, its unpaid records by `unpaid_field`, over
+the Arrow buffers) against the polars paths it stands in for: the same arrays and the same
+rejects or errors, whatever the edits and the chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+from accrual.kernels import ledger
+from hypothesis import given
+from hypothesis import strategies as st
+
+import accrual as ac
+from accrual import eod, schema
+from accrual.schema import STATE_MONEY, Checks, book_state
+
+LOANS = ac.generate(60, seed=5)
+AS_OF = dt.date(2026, 9, 30)
+# a third of the payments left out: late loans holding unpaid records beside paid-up and closed ones
+PAYMENTS = ac.generate_payments(LOANS, AS_OF, seed=5).filter(pl.col("payment_id") % 3 != 0)
+BOOK = ac.accrue(LOANS, AS_OF, PAYMENTS).book
+assert BOOK["unpaid"].list.len().sum() > 100 and BOOK["status"].n_unique() > 1
+
+
+def disbursed(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """What `book_state` takes from the loans' own validation."""
+    return {"disbursed_on": frame["disbursed_on"].to_physical().to_numpy().astype(np.int32)}
+
+
+# what an edit can put in a state column (None: null)
+EDITS = {
+    **{name: [None, Decimal("-0.01"), Decimal("0.00"), Decimal("12.34")] for name in STATE_MONEY},
+    "accrued_through": [None, dt.date(2000, 1, 1), dt.date(2026, 9, 1)],
+    "next_due_on": [None, dt.date(2026, 10, 15)],
+    "period_start": [None, dt.date(2026, 9, 1)],
+    "accruing_since": [None, dt.date(2026, 9, 10)],
+    "prepaid_on": [None, dt.date(2026, 9, 20)],
+    "installments_left": [None, -1, 0, 7],
+    "period_weight": [None, -360, 0, 31],
+    "settled_balance_days": [None, -5, 0, 10**12],
+    "status": [None, "active", "closed", "written_off"],
+}
+
+
+def column_by_column(frame: pl.DataFrame) -> tuple[dict, Checks]:
+    checks = Checks(frame)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema, "_state_in_place", lambda *_: None)
+        return book_state(frame, disbursed(frame), checks), checks
+
+
+def in_place(frame: pl.DataFrame) -> tuple[dict, Checks]:
+    checks = Checks(frame)
+    assert schema._state_in_place(frame, disbursed(frame), Checks(frame)) is not None  # the path under test
+    return book_state(frame, disbursed(frame), checks), checks
+
+
+def assert_same(frame: pl.DataFrame) -> None:
+    (want, want_checks), (got, got_checks) = column_by_column(frame), in_place(frame)
+    assert got.keys() == want.keys()
+    # a fresh loan's state is never read, nor a rejected loan's (their slots may hold anything)
+    read = ~want["fresh"] & ~want_checks.rejected()
+    for name, values in want.items():
+        assert got[name].dtype == values.dtype, name
+        assert np.array_equal(got[name][read], values[read]), name
+    assert np.array_equal(got["fresh"], want["fresh"])
+    assert got_checks.message() == want_checks.message()
+    assert got_checks.table().equals(want_checks.table())
+
+
+def chunked(series: pl.Series, cuts: list[int]) -> pl.Series:
+    """The series as Arrow chunks cut at `cuts` (each column its own)."""
+    bounds = [0, *sorted({c % series.len() for c in cuts} - {0}), series.len()]
+    return pl.concat([series.slice(a, b - a) for a, b in itertools.pairwise(bounds)], rechunk=False)
+
+
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, BOOK.height - 1), st.sampled_from(sorted(EDITS)), st.integers(0, 3)),
+        max_size=25,
+    ),
+    cuts=st.lists(st.lists(st.integers(1, 200), max_size=3), min_size=len(EDITS), max_size=len(EDITS)),
+    offset=st.integers(0, 9),
+)
+def test_in_place_matches_column_by_column(edits, cuts, offset):
+    frame = BOOK
+    for row, name, pick in edits:
+        value = EDITS[name][pick % len(EDITS[name])]
+        edited = pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, dtype=frame[name].dtype))
+        frame = frame.with_columns(edited.otherwise(pl.col(name)).alias(name))
+    frame = frame.with_columns(chunked(frame[name], c) for name, c in zip(sorted(EDITS), cuts, strict=True))
+    assert_same(frame.slice(offset))  # a slice: Arrow offsets into every chunk
+
+
+def test_status_categories_in_any_order_or_unknown():
+    categories = ["lost", "written_off", "active", "closed"]
+    frame = BOOK.with_columns(pl.col("status").cast(pl.String).cast(pl.Enum(categories)))
+    frame = frame.with_columns(pl.when(pl.col("loan_id") == 3).then(pl.lit("lost")).otherwise("status")
+                               .cast(pl.Enum(categories)).alias("status"))  # fmt: skip
+    assert_same(frame)
+    assert "unknown status" in in_place(frame)[1].message()
+
+
+def test_other_types_take_the_column_by_column_path():
+    for changed in (
+        BOOK.with_columns(pl.col("credit").cast(pl.Float64)),
+        BOOK.with_columns(pl.col("installments_left").cast(pl.Int64)),
+        BOOK.with_columns(pl.col("status").cast(pl.String)),
+        BOOK.with_columns(pl.col("interest_settled").cast(pl.Decimal(20, 4))),
+    ):
+        assert schema._state_in_place(changed, disbursed(changed), Checks(changed)) is None
+        state = book_state(changed, disbursed(changed), Checks(changed))  # still read, by the other path
+        assert np.array_equal(state["status"], book_state(BOOK, disbursed(BOOK), Checks(BOOK))["status"])
+
+
+RECORD_EDITS = [
+    None,  # a null record
+    {"principal": Decimal("-0.01")},
+    {"interest": Decimal("9" * 16 + ".99")},  # the largest amount: fine
+    {"due_on": None},
+    {"late_fee_charged": None},
+    {"penalty_base": None},
+    {"late_fee_charged": True, "fee": Decimal("3.21")},  # fine
+]
+
+
+def records_by_polars(frame: pl.DataFrame, fresh: np.ndarray) -> object:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eod, "_records_in_place", lambda *_: None)
+        return outcome(lambda: eod._records(frame, fresh))
+
+
+def outcome(read) -> object:
+    try:
+        return read()
+    except ac.ValidationError as error:
+        return str(error)
+
+
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, BOOK.height - 1), st.integers(0, len(RECORD_EDITS) - 1)), max_size=6
+    ),
+    cuts=st.lists(st.integers(1, 200), max_size=3),
+    offset=st.integers(0, 9),
+    fresh_rows=st.lists(st.integers(0, BOOK.height - 1), max_size=2),
+)
+def test_unpaid_records_in_place_match_polars(edits, cuts, offset, fresh_rows):
+    rows = BOOK["unpaid"].to_list()
+    for row, pick in edits:
+        if rows[row]:
+            change = RECORD_EDITS[pick]
+            rows[row] = [None if change is None else {**(rows[row][0] or {}), **change}, *rows[row][1:]]
+    frame = BOOK.with_columns(chunked(pl.Series("unpaid", rows, dtype=BOOK["unpaid"].dtype), cuts)).slice(
+        offset
+    )
+    fresh = np.zeros(frame.height, dtype=np.bool_)
+    fresh[[r % frame.height for r in fresh_rows]] = True  # a fresh loan's records are left out
+    want = records_by_polars(frame, fresh)
+    got = outcome(lambda: eod._records(frame, fresh))
+    if isinstance(want, str):
+        assert got == want
+    else:
+        assert isinstance(got, tuple)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_unpaid_records_are_read_in_place_for_the_engines_own_type():
+    fresh = np.zeros(BOOK.height, dtype=np.bool_)
+    assert BOOK["unpaid"].dtype == eod.UNPAID
+    assert eod._records_in_place(BOOK, BOOK["unpaid"], fresh) is not None
+    fresh[np.flatnonzero(BOOK["unpaid"].list.len().to_numpy())[0]] = True  # records it must leave out
+    assert eod._records_in_place(BOOK, BOOK["unpaid"], fresh) is None  # the polars path does
+
+
+def test_unpaid_amounts_beyond_decimal_18_2_or_negative_are_bad():
+    """What a Decimal128 buffer can hold but a record must not: −1 fen, 10^16 yuan, 2^64 fen."""
+    from accrual.kernels.validate import AMOUNT, MAX_FEN, unpaid_field
+
+    words = np.array([5, 0, -1, -1, MAX_FEN + 1, 0, 5, 1, MAX_FEN, 0], dtype=np.int64)  # (low, high) each
+    out, bad = np.empty(5, dtype=np.int64), np.zeros(5, dtype=np.bool_)
+    unpaid_field(AMOUNT, words, np.zeros(0, np.uint8), 0, 5, out, bad)
+    assert bad.tolist() == [False, True, True, True, False]
+    assert out[0] == 5 and out[4] == MAX_FEN
+
+
+def test_every_field_of_every_record_is_read_in_place_as_polars_reads_it():
+    """Records whose every field varies from one to the next (the flags alternate), in chunks."""
+    rng = np.random.default_rng(3)
+    rows = [
+        [{**record, "late_fee_charged": bool(rng.integers(2)), "extension_days": int(rng.integers(4)),
+          "penalty_base": int(rng.integers(10**9)), "fee": Decimal(int(rng.integers(10**6))) / 100}
+         for record in loan]
+        for loan in BOOK["unpaid"].to_list()
+    ]  # fmt: skip
+    frame = BOOK.with_columns(chunked(pl.Series("unpaid", rows, dtype=BOOK["unpaid"].dtype), [7, 30, 31]))
+    fresh = np.zeros(frame.height, dtype=np.bool_)
+    want, got = records_by_polars(frame, fresh), eod._records(frame, fresh)
+    assert isinstance(want, tuple) and np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    assert 0 < got[0][ledger.LATE_FEE_CHARGED].sum() < got[0].shape[1]
