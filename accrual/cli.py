@@ -26,7 +26,7 @@ from tqdm import tqdm
 import accrual
 from accrual.apr import DEFAULT_CAP
 from accrual.eod import summed
-from accrual.io import DEFAULT_BATCH_ROWS, ParquetSink, count_rows, iter_batches, trim_once, write_parquet
+from accrual.io import DEFAULT_BATCH_ROWS, ParquetSink, count_rows, iter_batches, write_parquet
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_loans.parquet"
 KEYWORDS = ("method", "term_unit", "day_count", "interest_basis", "rounding")
@@ -262,7 +262,7 @@ def _eod(args: argparse.Namespace) -> int:
     reject_sink = ParquetSink(args.rejects) if args.rejects else contextlib.nullcontext()
     with ParquetSink(args.out) as book_out, ParquetSink(args.postings) as posting_out, reject_sink as rejects:
         bar = tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows)
-        with bar, trim_once():  # each batch reuses the heap pages the last one freed
+        with bar:  # each batch reuses the heap pages the last one freed (see `accrual.eod.SLICE_LOANS`)
             batches = (
                 iter_batches(args.book, args.batch_rows) if total else iter([pl.read_parquet(args.book)])
             )

@@ -9,7 +9,6 @@ with bounded memory.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import ctypes
 import ctypes.util
 import functools
@@ -106,38 +105,17 @@ def _libc() -> ctypes.CDLL | None:
 
 
 def release_memory() -> None:
-    """Give freed heap memory back to the OS (glibc `malloc_trim`); a no-op elsewhere, and
-    inside `trim_once` until its end.
+    """Give freed heap memory back to the OS (glibc `malloc_trim`); a no-op elsewhere.
 
-    Arrays of a few MB come from the heap, and glibc keeps freed heap pages resident, so a
-    batch's temporaries would otherwise add to the peak of everything allocated after them.
+    Arrays of a few MB come from the heap, and glibc keeps freed heap pages resident, so a big
+    call's temporaries would otherwise add to the peak of everything allocated after them. Kept
+    pages are what the next allocations reuse, though: a page handed back and touched again is a
+    fresh page the OS must zero (on a VM that reports free memory to its host, as this
+    project's does, after a host fault), so callers trim only after temporaries too large to keep.
     """
-    if _TRIM_DEFERRED.get():
-        return
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
-
-
-_TRIM_DEFERRED = contextvars.ContextVar("trim_deferred", default=False)
-
-
-@contextlib.contextmanager
-def trim_once() -> Iterator[None]:
-    """Defer every `release_memory` inside to one at the end: for a loop of calls (slices of a
-    book, streamed batches) where each call's freed temporaries are what the next one reuses.
-
-    A trim hands those pages back, and the next call's first touch of them is a fresh page the
-    OS must zero; on a VM that reports free memory to its host (as this project's does), a host
-    fault first. A 10M-loan day in 1M-loan slices faulted in 5.2 GB trimmed after each slice,
-    3.0 GB trimmed once (its floor: 4.13 GB), for a peak of one slice's temporaries more.
-    """
-    token = _TRIM_DEFERRED.set(True)
-    try:
-        yield
-    finally:
-        _TRIM_DEFERRED.reset(token)
-        release_memory()
 
 
 def sparse_empty(shape: tuple[int, ...], dtype: type) -> np.ndarray:

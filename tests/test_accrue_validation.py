@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -245,7 +246,7 @@ def test_unpaid_records_without_the_engine_fields_are_refused():
 
 def test_a_sliced_book_reports_bad_input_as_one_call_does(monkeypatch):
     """A problem only the whole book can name sends `accrue` back to one call: same message, same rejects."""
-    from accrual import eod
+    from accrual import eod, io
 
     with pytest.raises(ac.ValidationError) as whole:
         ac.accrue(LOANS, AS_OF, BAD)
@@ -254,7 +255,10 @@ def test_a_sliced_book_reports_bad_input_as_one_call_does(monkeypatch):
     with pytest.raises(ac.ValidationError) as sliced:
         ac.accrue(LOANS, AS_OF, BAD)
     assert str(sliced.value) == str(whole.value)
+    trims = []  # one call over more than a slice: its temporaries are handed back, twice
+    monkeypatch.setattr(io, "_libc", lambda: SimpleNamespace(malloc_trim=lambda pad: trims.append(pad)))
     result, rejects = ac.accrue(LOANS, AS_OF, BAD, errors="reject")
+    assert len(trims) == 2
     assert rejects.equals(whole_rejects)
     assert result.book.equals(whole_result.book) and result.postings.equals(whole_result.postings)
     good = BAD.filter(pl.col("payment_id") == 1)
