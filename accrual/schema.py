@@ -36,7 +36,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -407,12 +407,10 @@ def prepare_loans(
         codes[name], enum_values[name] = _enum_codes(frame, name, defaults)
 
     principal_col = get("principal")
-    principal, principal_overflow = _money(principal_col)
-    rate = _rate_columns(frame, defaults)
+    annual_col, daily_col = _rate_parameters(frame, defaults)
     term_col = get("term")
     if not (term_col.dtype.is_integer() or term_col.dtype.is_float()):
         raise ValidationError(f"column 'term' must be an integer, not {term_col.dtype}")
-    term_f = term_col.cast(pl.Float64).fill_null(1).to_numpy()
     disbursed, disbursed_null = _days(get("disbursed_on"), "disbursed_on")
     first_due_col = _parameter(frame, "first_due_on", defaults)
     payday_col = _parameter(frame, "payday", defaults)
@@ -424,34 +422,53 @@ def prepare_loans(
     first_due = np.full(n, NO_DATE, dtype=np.int32)
     if first_due_col is not None:
         first_due, _ = _days(first_due_col, "first_due_on")
-    multiple, multiple_overflow = _money(get("installment_multiple"))
-    fee_num = to_rate(get("installment_fee_rate"))
-    upfront_num = to_rate(get("upfront_fee_rate"))
+    multiple_col, fee_col, upfront_col = (
+        get(name) for name in ("installment_multiple", "installment_fee_rate", "upfront_fee_rate")
+    )
     free_col = get("interest_free_days")
-    free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy(writable=True)
-
-    annual_num = np.empty(n, dtype=np.int64)
-    term = np.empty(n, dtype=np.int64)
-    multiple_fen = np.empty(n, dtype=np.int64)
-    flags = np.empty(n, dtype=np.uint32)
-    over_chunks(
-        check_loans, n,
-        *(readonly(a) for a in (
-            _nulls(ids), *codes.values(), principal, principal_overflow, _nulls(principal_col), *rate.scaled,
-            term_f, _nulls(term_col), disbursed, disbursed_null, first_due, multiple, multiple_overflow,
-            fee_num, upfront_num, free_days,
-        )),
-        annual_num, term, multiple_fen, flags,
-    )  # fmt: skip
+    per_loan = (
+        _nulls(ids),
+        *codes.values(),
+        disbursed,
+        disbursed_null,
+        first_due,
+    )  # the arrays both paths take as they are
+    cast = _loans_in_place(
+        per_loan,
+        principal_col,
+        multiple_col,
+        (annual_col, daily_col, fee_col, upfront_col),
+        term_col,
+        free_col,
+    )
+    if cast is None:  # the columns converted one by one, then checked (a null's slot is not read)
+        principal, principal_overflow = _money(principal_col)
+        rate = _rate_columns(annual_col, daily_col, n)
+        multiple, multiple_overflow = _money(multiple_col)
+        fee_num, upfront_num = to_rate(fee_col), to_rate(upfront_col)
+        free_days = free_col.cast(pl.Int64, strict=False).fill_null(-1).to_numpy(writable=True)
+        annual_num, term, multiple_fen = (np.empty(n, dtype=np.int64) for _ in range(3))
+        flags = np.empty(n, dtype=np.uint32)
+        over_chunks(
+            check_loans, n,
+            *(readonly(a) for a in (
+                *per_loan[:6], principal, principal_overflow & ~_nulls(principal_col), _nulls(principal_col), *rate,
+                term_col.cast(pl.Float64).fill_null(1).to_numpy(), _nulls(term_col), *per_loan[6:], multiple,
+                multiple_overflow, fee_num, upfront_num, free_days,
+            )),
+            annual_num, term, multiple_fen, flags,
+        )  # fmt: skip
+    else:
+        principal, annual_num, term, multiple_fen, fee_num, upfront_num, free_days, flags = cast
     duplicated = _duplicated(ids)
     if flags.any() or duplicated.any() or payday_checks.found:  # name what broke, in rule order
-        rate_col = rate.annual_col if rate.annual_col is not None else rate.daily_col
+        rate_col = annual_col if annual_col is not None else daily_col
         assert rate_col is not None
         values = {
             **enum_values,
             "term": term_col,
             "interest_free_days": free_col,
-            "daily_rate": rate.daily_col,
+            "daily_rate": daily_col,
         }
         for bit, (column, rule) in enumerate(LOAN_RULES):
             if bit == validate.ID_DUPLICATE:
@@ -559,32 +576,70 @@ def _money(column: pl.Series, minimum: int = -MAX_FEN) -> tuple[np.ndarray, np.n
         raise ValidationError(str(exc)) from None
 
 
-class RateColumns(NamedTuple):
-    """The two ways a loan states its rate: the columns (or keywords) and, for `check_loans`, each
-    scaled by RATE_SCALE beside whether the loan gives it."""
-
-    annual_col: pl.Series | None
-    daily_col: pl.Series | None
-    scaled: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # annual, has_annual, daily, has_daily
-
-
-def _rate_columns(frame: pl.DataFrame, defaults: dict[str, Any]) -> RateColumns:
-    """`annual_rate` and `daily_rate` (columns or keywords) for `check_loans` to choose from."""
+def _rate_parameters(
+    frame: pl.DataFrame, defaults: dict[str, Any]
+) -> tuple[pl.Series | None, pl.Series | None]:
+    """`annual_rate` and `daily_rate` (columns or keywords), for `check_loans` to choose from."""
     annual_col = _parameter(frame, "annual_rate", defaults)
     daily_col = _parameter(frame, "daily_rate", defaults)
     if annual_col is None and daily_col is None:
         raise ValidationError("no rate: give column 'annual_rate' or 'daily_rate' (or the keyword)")
-    n = frame.height
     for column in (annual_col, daily_col):
         if column is not None and not (column.dtype.is_numeric() or isinstance(column.dtype, pl.Decimal)):
             raise ValidationError(f"column {column.name!r} must be numeric, not {column.dtype}")
+    return annual_col, daily_col
+
+
+def _rate_columns(
+    annual_col: pl.Series | None, daily_col: pl.Series | None, n: int
+) -> tuple[np.ndarray, ...]:
+    """The two rates scaled by RATE_SCALE, each beside whether the loan gives it, as `check_loans`
+    takes them: annual, has_annual, daily, has_daily."""
 
     def scaled(column: pl.Series | None) -> tuple[np.ndarray, np.ndarray]:
         if column is None:
             return np.zeros(n, np.int64), np.zeros(n, np.bool_)
         return to_rate(column), ~_nulls(column)
 
-    return RateColumns(annual_col, daily_col, (*scaled(annual_col), *scaled(daily_col)))
+    return (*scaled(annual_col), *scaled(daily_col))
+
+
+def _loans_in_place(
+    per_loan: tuple[np.ndarray, ...], principal: pl.Series, multiple: pl.Series,
+    rates: tuple[pl.Series | None, ...], term: pl.Series, free_days: pl.Series,
+) -> tuple[np.ndarray, ...] | None:  # fmt: skip
+    """The loans' money, rate and count columns cast and checked in one pass over their Arrow
+    buffers (`check_loans_in_place`, on all cores): (principal fen, annual_num, term, multiple fen,
+    fee_num, upfront_num, free days, rule flags). None unless the money is Decimal of scale 2, the
+    rates float64 and the counts integers (as `generate` and books have them): the other path
+    converts each column first, with the same results."""
+    decimal = all(isinstance(c.dtype, pl.Decimal) and c.dtype.scale == 2 for c in (principal, multiple))
+    floats = all(c is None or c.dtype == pl.Float64 for c in rates)
+    counts = all(c.dtype in (pl.Int32, pl.Int64) for c in (term, free_days))
+    if not (decimal and floats and counts):
+        return None
+    n = principal.len()
+    stand_in = pl.Series(np.zeros(n, np.float64))  # for a rate given nowhere (`given` says so)
+    columns = [
+        buffers(principal, "int64", width=2), buffers(multiple, "int64", width=2),
+        *(buffers(stand_in if c is None else c, "float64") for c in rates),
+        buffers(term, "int32" if term.dtype == pl.Int32 else "int64"),
+        buffers(free_days, "int32" if free_days.dtype == pl.Int32 else "int64"),
+    ]  # fmt: skip
+    given = (rates[0] is not None, rates[1] is not None)
+    outputs = tuple(np.empty(n, dtype=np.int64) for _ in range(7))
+    flags = np.empty(n, dtype=np.uint32)
+    inputs = tuple(readonly(a) for a in per_loan)
+    work = list(pieces(columns, chunk_bounds(n)))
+
+    def check(p: int) -> None:
+        lo, hi, values, validity, starts = work[p]
+        validate.check_loans_in_place(
+            lo, hi, *inputs, values[:2], values[2:6], given, values[6], values[7], validity, starts, *outputs, flags
+        )  # fmt: skip
+
+    in_parallel(check, len(work))
+    return (*outputs, flags)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ._config import jit
+from ._config import inline_jit, jit
 from .amortize import DAY, RATE_SCALE
 from .dates import NO_DATE
 from .daycount import year_days
@@ -95,6 +95,57 @@ def scaled_rates(values, bits, offset, out):
         out[i] = rate
 
 
+@inline_jit
+def _loan_rules(
+    id_missing, method, unit, count, basis, rounding, principal, overflow, gone, annual, annual_given, daily,
+    daily_given, t, term_missing, disbursed, undated, first, m, m_overflow, fee, upfront, free,
+):  # fmt: skip
+    """(rule bits, annual rate, whole term, installment multiple) of one loan's values, as
+    `check_loans` documents them. Scalars only, so inlined it costs no reference counts; each
+    rule a bit shifted into place, not a branch."""
+    flags = (
+        (np.int64(id_missing) << ID_MISSING)
+        | (np.int64(method < 0) << METHOD_UNKNOWN)
+        | (np.int64(unit < 0) << TERM_UNIT_UNKNOWN)
+        | (np.int64(count < 0) << DAY_COUNT_UNKNOWN)
+        | (np.int64(basis < 0) << BASIS_UNKNOWN)
+        | (np.int64(rounding < 0) << ROUNDING_UNKNOWN)
+    )
+    flags |= (np.int64(gone) << PRINCIPAL_MISSING) | (np.int64(overflow) << PRINCIPAL_OVERFLOW)
+    flags |= np.int64(not overflow and not gone and principal <= 0) << PRINCIPAL_NOT_POSITIVE
+
+    days = year_days(count)
+    from_daily = daily * days
+    rate = annual if annual_given else from_daily
+    flags |= (
+        (np.int64(not annual_given and not daily_given) << RATE_MISSING)
+        | (np.int64(annual_given and daily_given and annual != from_daily) << RATE_DISAGREES)
+        | (np.int64(rate < 0) << RATE_NEGATIVE)
+        | (np.int64(rate >= MAX_DAILY_NUM * days) << RATE_ABSURD)
+    )
+
+    flags |= (np.int64(term_missing) << TERM_MISSING) | (
+        np.int64(t != math.floor(t)) << TERM_NOT_WHOLE
+    )  # NaN too
+    whole = np.int64(min(max(0.0 if math.isnan(t) else t, -1.0), float(TERM_CLIP)))
+    longest = MAX_TERM_DAYS if unit == DAY else MAX_TERM_MONTHS
+    flags |= (np.int64(whole < 1) << TERM_BELOW_ONE) | (np.int64(whole > longest) << TERM_TOO_LONG)
+
+    dated_first = first != NO_DATE
+    flags |= (
+        (np.int64(undated) << DISBURSED_MISSING)
+        | (np.int64(dated_first and not undated and first <= disbursed) << FIRST_DUE_NOT_AFTER)
+        | (np.int64(dated_first and unit == DAY) << FIRST_DUE_DAY_TERM)
+    )
+    flags |= np.int64(m_overflow or m < 0) << MULTIPLE_NEGATIVE
+    flags |= (
+        (np.int64(fee < 0 or fee >= RATE_SCALE) << FEE_RANGE)
+        | (np.int64(upfront < 0 or upfront >= RATE_SCALE) << UPFRONT_RANGE)
+        | (np.int64(free < 0) << FREE_DAYS_NEGATIVE)
+    )
+    return flags, max(rate, 0), whole, max(m, 1)
+
+
 @jit
 def check_loans(
     lo, hi, id_missing, method, term_unit, day_count, basis, rounding, principal, principal_overflow,
@@ -113,58 +164,102 @@ def check_loans(
     # each rule a bit shifted into place, not a branch: 27.6 → 6.8 ns a loan on one core (1M book)
     for i in range(lo, hi):
         u = np.uint64(i)
-        unit, count = term_unit[u], day_count[u]
-        flags = (
-            (np.int64(id_missing[u]) << ID_MISSING)
-            | (np.int64(method[u] < 0) << METHOD_UNKNOWN)
-            | (np.int64(unit < 0) << TERM_UNIT_UNKNOWN)
-            | (np.int64(count < 0) << DAY_COUNT_UNKNOWN)
-            | (np.int64(basis[u] < 0) << BASIS_UNKNOWN)
-            | (np.int64(rounding[u] < 0) << ROUNDING_UNKNOWN)
-        )
-        gone, overflow = principal_missing[u], principal_overflow[u]
-        flags |= (np.int64(gone) << PRINCIPAL_MISSING) | (np.int64(overflow) << PRINCIPAL_OVERFLOW)
-        flags |= np.int64(not overflow and not gone and principal[u] <= 0) << PRINCIPAL_NOT_POSITIVE
+        out_flags[u], out_annual_num[u], out_term[u], out_multiple[u] = _loan_rules(
+            id_missing[u], method[u], term_unit[u], day_count[u], basis[u], rounding[u], principal[u],
+            principal_overflow[u], principal_missing[u], annual[u], has_annual[u], daily[u], has_daily[u],
+            term[u], term_missing[u], disbursed_on[u], disbursed_missing[u], first_due_on[u], multiple[u],
+            multiple_overflow[u], fee_num[u], upfront_num[u], free_days[u],
+        )  # fmt: skip
 
-        days = year_days(count)
-        from_daily = daily[u] * days
-        annual_given, daily_given = has_annual[u], has_daily[u]
-        rate = annual[u] if annual_given else from_daily
-        flags |= (
-            (np.int64(not annual_given and not daily_given) << RATE_MISSING)
-            | (np.int64(annual_given and daily_given and annual[u] != from_daily) << RATE_DISAGREES)
-            | (np.int64(rate < 0) << RATE_NEGATIVE)
-            | (np.int64(rate >= MAX_DAILY_NUM * days) << RATE_ABSURD)
-        )
-        out_annual_num[u] = max(rate, 0)
 
-        t = term[u]
-        flags |= (np.int64(term_missing[u]) << TERM_MISSING) | (
-            np.int64(t != math.floor(t)) << TERM_NOT_WHOLE
-        )  # NaN too
-        whole = np.int64(min(max(0.0 if math.isnan(t) else t, -1.0), float(TERM_CLIP)))
-        longest = MAX_TERM_DAYS if unit == DAY else MAX_TERM_MONTHS
-        flags |= (np.int64(whole < 1) << TERM_BELOW_ONE) | (np.int64(whole > longest) << TERM_TOO_LONG)
-        out_term[u] = whole
+# The loans' columns `check_loans_in_place` reads where they lie, in `validity` / `starts` order.
+(
+    LOAN_PRINCIPAL,
+    LOAN_MULTIPLE,
+    LOAN_ANNUAL,
+    LOAN_DAILY,
+    LOAN_FEE,
+    LOAN_UPFRONT,
+    LOAN_TERM,
+    LOAN_FREE_DAYS,
+) = range(8)
 
-        undated = disbursed_missing[u]
-        first = first_due_on[u]
-        dated_first = first != NO_DATE
-        flags |= (
-            (np.int64(undated) << DISBURSED_MISSING)
-            | (np.int64(dated_first and not undated and first <= disbursed_on[u]) << FIRST_DUE_NOT_AFTER)
-            | (np.int64(dated_first and unit == DAY) << FIRST_DUE_DAY_TERM)
+
+@jit
+def check_loans_in_place(
+    lo, hi, id_missing, method, term_unit, day_count, basis, rounding, disbursed_on, disbursed_missing,
+    first_due_on, money, rates, given, term, free_days, validity, starts,
+    out_principal, out_annual_num, out_term, out_multiple, out_fee_num, out_upfront_num, out_free_days, out_flags,
+):  # fmt: skip
+    """`check_loans` for loans lo:hi reading the money, rate and count columns from their Arrow
+    buffers (`money`: principal and installment multiple, Decimal128 of scale 2, two int64 words
+    a value; `rates`: annual, daily, installment fee, upfront fee as float64; `term` and
+    `free_days` integers), so no converted copy of them is made first; it writes the casts
+    `to_fen`, `to_rate` and the term and free-days casts made (nulls: a missing principal or
+    term, a missing rate, a 0 fee, free days -1). Loan i's value of column k is number
+    `starts[k] + i - lo` (`LOAN_*` order), its validity bit in `validity[k]` (empty: none null);
+    `given[j]` is whether rate column j exists at all. The other arguments are per loan, as for
+    `check_loans`.
+    """
+    principal, multiple = money
+    annual, daily, fee, upfront = rates
+    has_annual, has_daily = given
+    v = validity  # (unpacked out of the loop: one reference each, not one a loan)
+    vp, vm, va, vd, vf, vu, vt, vr = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+    for i in range(lo, hi):
+        u, r = np.uint64(i), i - lo
+        sp, sm = np.uint64(starts[LOAN_PRINCIPAL] + r), np.uint64(starts[LOAN_MULTIPLE] + r)
+        sa, sd = np.uint64(starts[LOAN_ANNUAL] + r), np.uint64(starts[LOAN_DAILY] + r)
+        sf, su = np.uint64(starts[LOAN_FEE] + r), np.uint64(starts[LOAN_UPFRONT] + r)
+        st, sr = np.uint64(starts[LOAN_TERM] + r), np.uint64(starts[LOAN_FREE_DAYS] + r)
+        p_ok = vp.shape[0] == 0 or _bit(vp[sp >> np.uint64(3)], sp)
+        m_ok = vm.shape[0] == 0 or _bit(vm[sm >> np.uint64(3)], sm)
+        a_ok = has_annual and (va.shape[0] == 0 or _bit(va[sa >> np.uint64(3)], sa))
+        d_ok = has_daily and (vd.shape[0] == 0 or _bit(vd[sd >> np.uint64(3)], sd))
+        f_ok = vf.shape[0] == 0 or _bit(vf[sf >> np.uint64(3)], sf)
+        u_ok = vu.shape[0] == 0 or _bit(vu[su >> np.uint64(3)], su)
+        t_ok = vt.shape[0] == 0 or _bit(vt[st >> np.uint64(3)], st)
+        r_ok = vr.shape[0] == 0 or _bit(vr[sr >> np.uint64(3)], sr)
+        fen, p_bad = _fen(principal[sp + sp], principal[sp + sp + np.uint64(1)])
+        m_fen, m_bad = _fen(multiple[sm + sm], multiple[sm + sm + np.uint64(1)])
+        annual_num = _scaled(annual[sa]) if a_ok else 0
+        daily_num = _scaled(daily[sd]) if d_ok else 0
+        fee_num = _scaled(fee[sf]) if f_ok else 0
+        upfront_num = _scaled(upfront[su]) if u_ok else 0
+        t = np.float64(term[st]) if t_ok else 1.0
+        free = np.int64(free_days[sr]) if r_ok else -1
+        out_principal[u], out_fee_num[u], out_upfront_num[u], out_free_days[u] = (
+            fen,
+            fee_num,
+            upfront_num,
+            free,
         )
-        m = multiple[u]
-        flags |= np.int64(multiple_overflow[u] or m < 0) << MULTIPLE_NEGATIVE
-        out_multiple[u] = max(m, 1)
-        fee, upfront = fee_num[u], upfront_num[u]
-        flags |= (
-            (np.int64(fee < 0 or fee >= RATE_SCALE) << FEE_RANGE)
-            | (np.int64(upfront < 0 or upfront >= RATE_SCALE) << UPFRONT_RANGE)
-            | (np.int64(free_days[u] < 0) << FREE_DAYS_NEGATIVE)
-        )
-        out_flags[u] = flags
+        out_flags[u], out_annual_num[u], out_term[u], out_multiple[u] = _loan_rules(
+            id_missing[u], method[u], term_unit[u], day_count[u], basis[u], rounding[u], fen, p_bad and p_ok,
+            not p_ok, annual_num, a_ok, daily_num, d_ok, t, not t_ok, disbursed_on[u], disbursed_missing[u],
+            first_due_on[u], m_fen, m_bad or not m_ok, fee_num, upfront_num, free,
+        )  # fmt: skip
+
+
+@inline_jit
+def _bit(byte, s):
+    """Bit s of a validity bitmap, given its byte s // 8: the value is there (not null)."""
+    return (np.int64(byte) >> np.int64(s & np.uint64(7))) & 1 == 1
+
+
+@inline_jit
+def _fen(low, high):
+    """(fen, bad) of a Decimal128 amount of scale 2, as `fen_from_decimal` reads it: bad, and 0,
+    beyond Decimal(18, 2)."""
+    bad = (high != (low >> 63)) | (low > MAX_FEN) | (low < -MAX_FEN)
+    return (0 if bad else low), bad
+
+
+@inline_jit
+def _scaled(value):
+    """A rate as `scaled_rates` scales it: × RATE_SCALE, half-even; NaN and the absurd -1."""
+    scaled = np.rint(value * RATE_SCALE)
+    return np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
 
 
 # The book state's rules (`accrual.schema.book_state`), one bit each in the order they are
