@@ -122,7 +122,7 @@ def test_other_types_take_the_column_by_column_path():
 RECORD_EDITS = [
     None,  # a null record
     {"principal": Decimal("-0.01")},
-    {"interest": Decimal("9" * 16 + ".99")},  # the largest amount: fine
+    {"interest": Decimal("9" * 16 + ".99")},  # Decimal(18, 2) holds it, MAX_FEN (10^14 yuan) does not
     {"due_on": None},
     {"late_fee_charged": None},
     {"penalty_base": None},
