@@ -123,6 +123,7 @@ RECORD_EDITS = [
     None,  # a null record
     {"principal": Decimal("-0.01")},
     {"interest": Decimal("9" * 16 + ".99")},  # Decimal(18, 2) holds it, MAX_FEN (10^14 yuan) does not
+    {"fee": Decimal("9" * 14 + ".99")},  # MAX_FEN itself: the largest amount taken
     {"due_on": None},
     {"late_fee_charged": None},
     {"penalty_base": None},
