@@ -13,14 +13,25 @@ within a piece every column is one buffer: a kernel then reads value `start + i`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from accrual.threads import chunk_bounds, in_parallel
+
+T = TypeVar("T")
 _NO_NULLS = np.zeros(0, dtype=np.uint8)
 _NO_NULLS.flags.writeable = False  # as Arrow's buffers are: one array type for the kernels
+
+
+def validity(array: pa.Array) -> np.ndarray:
+    """An Arrow array's validity bitmap as read-only bytes (bit `offset + i` for value i); empty
+    when it has no nulls."""
+    bitmap = array.buffers()[0]
+    return _NO_NULLS if bitmap is None or array.null_count == 0 else np.frombuffer(bitmap, np.uint8)
 
 
 class Buffers(NamedTuple):
@@ -34,21 +45,19 @@ class Buffers(NamedTuple):
     offsets: list[int]
 
 
-def buffers(column: pl.Series, dtype: str, width: int = 1) -> Buffers:
+def buffers(column: pl.Series | pa.ChunkedArray, dtype: str, width: int = 1) -> Buffers:
     """The chunks of `column` (of a fixed-width type: `width` `dtype` words a value), zero-copy
     and read-only."""
-    arrow = column.to_frame().to_arrow().column(0)
-    starts, values, validity, offsets = [0], [], [], []
+    arrow = column.to_frame().to_arrow().column(0) if isinstance(column, pl.Series) else column
+    starts, values, bitmaps, offsets = [0], [], [], []
     for chunk in arrow.chunks:
-        bitmap, data = chunk.buffers()[:2]
-        assert data is not None, f"column {column.name!r} has a chunk without values"
+        data = chunk.buffers()[1]
+        assert data is not None, "a fixed-width Arrow chunk always has a values buffer"
         values.append(np.frombuffer(data, dtype=dtype, count=width * (chunk.offset + len(chunk))))
-        validity.append(
-            _NO_NULLS if chunk.null_count == 0 or bitmap is None else np.frombuffer(bitmap, np.uint8)
-        )
+        bitmaps.append(validity(chunk))
         offsets.append(chunk.offset)
         starts.append(starts[-1] + len(chunk))
-    return Buffers(np.array(starts, dtype=np.int64), values, validity, offsets)
+    return Buffers(np.array(starts, dtype=np.int64), values, bitmaps, offsets)
 
 
 def pieces(
@@ -65,3 +74,10 @@ def pieces(
             validity.append(column.validity[j])
             starts[k] = column.offsets[j] + lo - int(column.starts[j])
         yield lo, hi, tuple(values), tuple(validity), starts
+
+
+def over_pieces(kernel: Callable[..., T], columns: Sequence[Buffers], n: int) -> list[T]:
+    """kernel(lo, hi, values, validity, starts) for every piece of n rows of `columns`, cut where
+    their chunks are and into a few per thread, on all cores (`accrual.threads`)."""
+    work = list(pieces(columns, chunk_bounds(n)))
+    return in_parallel(lambda p: kernel(*work[p]), len(work))

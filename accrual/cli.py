@@ -261,8 +261,7 @@ def _eod(args: argparse.Namespace) -> int:
     summary: list[pl.DataFrame] = []
     reject_sink = ParquetSink(args.rejects) if args.rejects else contextlib.nullcontext()
     with ParquetSink(args.out) as book_out, ParquetSink(args.postings) as posting_out, reject_sink as rejects:
-        bar = tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows)
-        with bar:  # each batch reuses the heap pages the last one freed (see `accrual.eod.SLICE_LOANS`)
+        with tqdm(total=total, unit=" loans", unit_scale=True, disable=total < 2 * args.batch_rows) as bar:
             batches = (
                 iter_batches(args.book, args.batch_rows) if total else iter([pl.read_parquet(args.book)])
             )

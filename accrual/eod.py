@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from accrual.buffers import validity
 from accrual.conventions import Prepay, enum_series
 from accrual.io import release_memory, sparse_empty
 from accrual.kernels import ledger
@@ -589,7 +590,7 @@ def _records_in_place(
     first = 0
     for chunk in column.chunks:
         list_offsets = chunk.offsets.to_numpy()
-        unpaid_lengths(first, list_offsets, _bitmap(chunk.buffers()[0], chunk), chunk.offset, fresh, lengths)
+        unpaid_lengths(first, list_offsets, validity(chunk), chunk.offset, fresh, lengths)
         if lengths[first : first + len(chunk)].sum() != list_offsets[-1] - list_offsets[0]:
             return None
         first += len(chunk)
@@ -605,17 +606,16 @@ def _records_in_place(
         wrong = np.zeros(count, dtype=np.bool_)
         for f, name in enumerate(ledger.RECORD_NAMES):
             field = records.field(f)  # (its offset counts the struct's too)
-            bitmap, data = field.buffers()[:2]
             kind = AMOUNT if name in RECORD_MONEY else FLAG if name == "late_fee_charged" else VALUE
             dtype = {AMOUNT: np.int64, FLAG: np.uint8}.get(
                 kind, np.int32 if f < ledger.OWED_PRINCIPAL else np.int64
             )
-            values = np.frombuffer(data, dtype=dtype) if data is not None else np.zeros(0, dtype)
-            unpaid_field(
-                kind, values, _bitmap(bitmap, field), field.offset + base, count, matrix[f, row:], wrong
-            )
-        own = _bitmap(records.buffers()[0], records)  # a null record
-        unpaid_field(PRESENT, _NO_BITS, own, records.offset + base, count, matrix[0, row:], wrong)
+            values = np.frombuffer(field.buffers()[1], dtype=dtype)
+            unpaid_field(kind, values, validity(field), field.offset + base, count, matrix[f, row:], wrong)
+        # a null record: only its own validity is read
+        unpaid_field(
+            PRESENT, _NO_VALUES, validity(records), records.offset + base, count, matrix[0, row:], wrong
+        )
         if wrong.any():  # the loans holding these records
             held = np.repeat(np.arange(first, first + len(chunk)), lengths[first : first + len(chunk)])
             bad[np.unique(held[wrong])] = True
@@ -628,12 +628,7 @@ def _records_in_place(
     return matrix, offsets
 
 
-_NO_BITS = readonly(np.zeros(0, dtype=np.uint8))
-
-
-def _bitmap(buffer: Any, array: pa.Array) -> np.ndarray:
-    """An Arrow validity bitmap as NumPy bytes; empty when the array has no nulls."""
-    return _NO_BITS if buffer is None or array.null_count == 0 else np.frombuffer(buffer, dtype=np.uint8)
+_NO_VALUES = readonly(np.zeros(0, dtype=np.uint8))
 
 
 class _Outputs(NamedTuple):

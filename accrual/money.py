@@ -76,14 +76,10 @@ def to_fen(
             scale = 2
         if not (pa.types.is_decimal128(arrow.type) and arrow.type.scale == scale):
             arrow = arrow.cast(pa.decimal128(38, scale))  # decimal256 and friends: same values, 128 bits
-        start = 0
-        for chunk in arrow.chunks:
-            stop = start + len(chunk)
-            words = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=2 * (chunk.offset + len(chunk)))
-            fen_from_decimal(
-                readonly(words), chunk.offset, 10 ** (2 - scale), minimum, fen[start:stop], bad[start:stop]
-            )
-            start = stop
+        chunks = buffers(arrow, "int64", width=2)
+        for k, (words, offset) in enumerate(zip(chunks.values, chunks.offsets, strict=True)):
+            rows = slice(chunks.starts[k], chunks.starts[k + 1])
+            fen_from_decimal(words, offset, 10 ** (2 - scale), minimum, fen[rows], bad[rows])
     elif dtype.is_float():
         values = series.fill_null(0) if series.null_count() else series
         fen_from_float(readonly(values.to_numpy().astype(np.float64, copy=False)), minimum, fen, bad)

@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.buffers import buffers, pieces
+from accrual.buffers import buffers, over_pieces
 from accrual.conventions import (
     Allocation,
     Convention,
@@ -60,7 +60,7 @@ from accrual.kernels.amortize import RATE_SCALE
 from accrual.kernels.dates import NO_DATE
 from accrual.kernels.validate import MAX_DAILY_NUM, MAX_FEN, MAX_TERM_DAYS, MAX_TERM_MONTHS, check_loans
 from accrual.money import readonly, to_fen, to_rate
-from accrual.threads import chunk_bounds, in_parallel, over_chunks
+from accrual.threads import over_chunks
 
 ENUMS: dict[str, type[Convention]] = {
     "method": Method,
@@ -443,6 +443,7 @@ def prepare_loans(
     )
     if cast is None:  # the columns converted one by one, then checked (a null's slot is not read)
         principal, principal_overflow = _money(principal_col)
+        principal_missing = _nulls(principal_col)
         rate = _rate_columns(annual_col, daily_col, n)
         multiple, multiple_overflow = _money(multiple_col)
         fee_num, upfront_num = to_rate(fee_col), to_rate(upfront_col)
@@ -452,7 +453,7 @@ def prepare_loans(
         over_chunks(
             check_loans, n,
             *(readonly(a) for a in (
-                *per_loan[:6], principal, principal_overflow & ~_nulls(principal_col), _nulls(principal_col), *rate,
+                *per_loan[:6], principal, principal_overflow & ~principal_missing, principal_missing, *rate,
                 term_col.cast(pl.Float64).fill_null(1).to_numpy(), _nulls(term_col), *per_loan[6:], multiple,
                 multiple_overflow, fee_num, upfront_num, free_days,
             )),
@@ -619,10 +620,11 @@ def _loans_in_place(
     if not (decimal and floats and counts):
         return None
     n = principal.len()
-    stand_in = pl.Series(np.zeros(n, np.float64))  # for a rate given nowhere (`given` says so)
+    # a rate given nowhere (`given` says so) reads as a column of zeros
+    stand_in = pl.Series(np.zeros(n, np.float64)) if any(c is None for c in rates) else None
     columns = [
         buffers(principal, "int64", width=2), buffers(multiple, "int64", width=2),
-        *(buffers(stand_in if c is None else c, "float64") for c in rates),
+        *(buffers(c if c is not None else stand_in, "float64") for c in rates),
         buffers(term, "int32" if term.dtype == pl.Int32 else "int64"),
         buffers(free_days, "int32" if free_days.dtype == pl.Int32 else "int64"),
     ]  # fmt: skip
@@ -630,15 +632,15 @@ def _loans_in_place(
     outputs = tuple(np.empty(n, dtype=np.int64) for _ in range(7))
     flags = np.empty(n, dtype=np.uint32)
     inputs = tuple(readonly(a) for a in per_loan)
-    work = list(pieces(columns, chunk_bounds(n)))
 
-    def check(p: int) -> None:
-        lo, hi, values, validity, starts = work[p]
+    def check(
+        lo: int, hi: int, values: tuple[np.ndarray, ...], validity: tuple[np.ndarray, ...], starts: np.ndarray
+    ) -> None:
         validate.check_loans_in_place(
             lo, hi, *inputs, values[:2], values[2:6], given, values[6], values[7], validity, starts, *outputs, flags
         )  # fmt: skip
 
-    in_parallel(check, len(work))
+    over_pieces(check, columns, n)
     return (*outputs, flags)
 
 
@@ -936,18 +938,18 @@ def _state_in_place(
     codes = np.empty(n, dtype=np.int32)
     flags = np.empty(n, dtype=np.uint32)
     disbursed = readonly(loan["disbursed_on"])
-    work = list(pieces(columns, chunk_bounds(n)))
     m, w = len(STATE_NARROW), len(STATE_NARROW) + len(STATE_MONEY)
 
-    def check(p: int) -> int:
-        lo, hi, values, validity, starts = work[p]
+    def check(
+        lo: int, hi: int, values: tuple[np.ndarray, ...], validity: tuple[np.ndarray, ...], starts: np.ndarray
+    ) -> int:
         return validate.check_state(
             lo, hi, disbursed, values[:m], values[m:w], values[w:-1], values[-1], lookup, validity, starts,
             fresh, narrow, money, wide, codes, flags,
         )  # fmt: skip
 
     broken = 0
-    for seen in in_parallel(check, len(work)):
+    for seen in over_pieces(check, columns, n):
         broken |= seen
     for bit, (name, rule) in enumerate(STATE_RULES):
         if broken >> bit & 1:

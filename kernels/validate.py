@@ -46,21 +46,40 @@ TERM_CLIP = 10**6
 RULES = FREE_DAYS_NEGATIVE + 1
 
 
+@inline_jit
+def _bit(byte, s):
+    """Bit s of an Arrow validity (or boolean) bitmap, given its byte s // 8: set for a value
+    that is there (not null), or true."""
+    return (np.int64(byte) >> np.int64(s & np.uint64(7))) & 1 == 1
+
+
+@inline_jit
+def _fen(low, high, multiplier, minimum):
+    """(fen, bad) of a Decimal128 value (its two words) of scale 2 or less: the unscaled value ×
+    `multiplier` (100 for scale 0); bad, and 0, where it does not fit Decimal(18, 2) or is below
+    `minimum` fen. No short circuits: no branches."""
+    limit = MAX_FEN // multiplier
+    fen = low * multiplier
+    bad = (high != (low >> 63)) | (low > limit) | (low < -limit) | (fen < minimum)
+    return (0 if bad else fen), bad
+
+
+@inline_jit
+def _scaled(value):
+    """A rate (fraction) × RATE_SCALE, rounded half-even; NaN, infinities and absurd magnitudes
+    -1, which validation rejects."""
+    scaled = np.rint(value * RATE_SCALE)
+    return np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
+
+
 @jit
 def fen_from_decimal(words, offset, multiplier, minimum, out_fen, out_bad):
     """Integer fen from Decimal128 values of scale 2 or less (two int64 words each,
     little-endian) from value `offset` on: the unscaled value × `multiplier` (100 for scale 0).
     Values that do not fit Decimal(18, 2), or are below `minimum` fen, are flagged and become 0."""
-    limit = MAX_FEN // multiplier
     for i in range(out_fen.shape[0]):
         r = np.uint64(2 * (offset + i))  # unsigned: no negative-index wraparound
-        low = words[r]
-        high = words[r + np.uint64(1)]
-        fen = low * multiplier
-        # no short circuit: no branches
-        bad = (high != (low >> 63)) | (low > limit) | (low < -limit) | (fen < minimum)
-        out_fen[i] = 0 if bad else fen
-        out_bad[i] = bad
+        out_fen[i], out_bad[i] = _fen(words[r], words[r + np.uint64(1)], multiplier, minimum)
 
 
 @jit
@@ -88,9 +107,8 @@ def scaled_rates(values, bits, offset, out):
     rejects."""
     for i in range(out.shape[0]):
         s = np.uint64(offset + i)  # unsigned: no negative-index wraparound test
-        scaled = np.rint(values[s] * RATE_SCALE)
-        rate = np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
-        if bits.shape[0] > 0 and (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1 == 0:
+        rate = _scaled(values[s])  # (scaled always, then zeroed: a branch around it cost 4×)
+        if bits.shape[0] > 0 and not _bit(bits[s >> np.uint64(3)], s):
             rate = 0
         out[i] = rate
 
@@ -220,8 +238,8 @@ def check_loans_in_place(
         u_ok = vu.shape[0] == 0 or _bit(vu[su >> np.uint64(3)], su)
         t_ok = vt.shape[0] == 0 or _bit(vt[st >> np.uint64(3)], st)
         r_ok = vr.shape[0] == 0 or _bit(vr[sr >> np.uint64(3)], sr)
-        fen, p_bad = _fen(principal[sp + sp], principal[sp + sp + np.uint64(1)])
-        m_fen, m_bad = _fen(multiple[sm + sm], multiple[sm + sm + np.uint64(1)])
+        fen, p_bad = _fen(principal[sp + sp], principal[sp + sp + np.uint64(1)], 1, -MAX_FEN)
+        m_fen, m_bad = _fen(multiple[sm + sm], multiple[sm + sm + np.uint64(1)], 1, -MAX_FEN)
         annual_num = _scaled(annual[sa]) if a_ok else 0
         daily_num = _scaled(daily[sd]) if d_ok else 0
         fee_num = _scaled(fee[sf]) if f_ok else 0
@@ -239,27 +257,6 @@ def check_loans_in_place(
             not p_ok, annual_num, a_ok, daily_num, d_ok, t, not t_ok, disbursed_on[u], disbursed_missing[u],
             first_due_on[u], m_fen, m_bad or not m_ok, fee_num, upfront_num, free,
         )  # fmt: skip
-
-
-@inline_jit
-def _bit(byte, s):
-    """Bit s of a validity bitmap, given its byte s // 8: the value is there (not null)."""
-    return (np.int64(byte) >> np.int64(s & np.uint64(7))) & 1 == 1
-
-
-@inline_jit
-def _fen(low, high):
-    """(fen, bad) of a Decimal128 amount of scale 2, as `fen_from_decimal` reads it: bad, and 0,
-    beyond Decimal(18, 2)."""
-    bad = (high != (low >> 63)) | (low > MAX_FEN) | (low < -MAX_FEN)
-    return (0 if bad else low), bad
-
-
-@inline_jit
-def _scaled(value):
-    """A rate as `scaled_rates` scales it: × RATE_SCALE, half-even; NaN and the absurd -1."""
-    scaled = np.rint(value * RATE_SCALE)
-    return np.int64(scaled) if abs(scaled) <= MAX_RATE_MAGNITUDE else -1
 
 
 # The book state's rules (`accrual.schema.book_state`), one bit each in the order they are
@@ -295,9 +292,7 @@ def _nulls_block(b0, b1, s0, bits, missing):
         return
     for i in range(b0, b1):
         s = np.uint64(s0 + i)  # unsigned indices: no negative-index wraparound test
-        missing[np.uint64(i - b0)] = 1 - (
-            (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
-        )
+        missing[np.uint64(i - b0)] = not _bit(bits[s >> np.uint64(3)], s)
 
 
 @jit
@@ -305,10 +300,9 @@ def _money_block(b0, b1, s0, words, missing, fresh, into, flags, bit):
     """Decimal128 (scale 2) → fen, 0 where null, negative or beyond Decimal(18, 2) (a rule)."""
     for i in range(b0, b1):
         s, u = np.uint64(s0 + i), np.uint64(i)
-        low = words[s + s]
-        high = words[s + s + np.uint64(1)]
-        bad = np.int64(missing[u - np.uint64(b0)]) | (high != (low >> 63)) | (low > MAX_FEN) | (low < 0)
-        into[u] = low * (1 - bad)
+        fen, wrong = _fen(words[s + s], words[s + s + np.uint64(1)], 1, 0)
+        bad = np.int64(missing[u - np.uint64(b0)]) | wrong
+        into[u] = fen * (1 - bad)
         flags[u] |= (bad & (1 - np.int64(fresh[u]))) << bit
 
 
@@ -415,16 +409,12 @@ def unpaid_lengths(first, list_offsets, list_bits, list_start, fresh, out):
     state) or a null list."""
     for i in range(list_offsets.shape[0] - 1):
         g, s = first + i, np.uint64(list_start + i)
-        listed = (
-            list_bits.shape[0] == 0
-            or (np.int64(list_bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
-        )
+        listed = list_bits.shape[0] == 0 or _bit(list_bits[s >> np.uint64(3)], s)
         out[g] = (list_offsets[i + 1] - list_offsets[i]) * (listed and not fresh[g])
 
 
 # What `unpaid_field` reads: a fixed-width value (date, count), a Decimal128 amount (two words,
-# checked as `fen_from_decimal` does with minimum 0), a boolean (a bit), or only whether the
-# record itself is null.
+# checked by `_fen` with minimum 0), a boolean (a bit), or only whether the record itself is null.
 VALUE, AMOUNT, FLAG, PRESENT = 0, 1, 2, 3
 
 
@@ -436,13 +426,13 @@ def unpaid_field(kind, values, bits, start, count, out_row, bad):
     time, so each loop reads one stream."""
     for r in range(count):
         s = np.uint64(start + r)  # unsigned: no negative-index wraparound test
-        ok = bits.shape[0] == 0 or (np.int64(bits[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1 == 1
+        ok = bits.shape[0] == 0 or _bit(bits[s >> np.uint64(3)], s)
         if kind == AMOUNT:
-            low = np.int64(values[s + s])
-            ok = ok and np.int64(values[s + s + np.uint64(1)]) == (low >> 63) and 0 <= low <= MAX_FEN
-            out_row[r] = low
+            fen, wrong = _fen(np.int64(values[s + s]), np.int64(values[s + s + np.uint64(1)]), 1, 0)
+            ok = ok and not wrong
+            out_row[r] = fen
         elif kind == FLAG:
-            out_row[r] = (np.int64(values[s >> np.uint64(3)]) >> np.int64(s & np.uint64(7))) & 1
+            out_row[r] = _bit(values[s >> np.uint64(3)], s)
         elif kind == VALUE:
             out_row[r] = values[s]
         bad[r] |= not ok
