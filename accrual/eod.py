@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from accrual.buffers import validity
 from accrual.conventions import Prepay, enum_series
-from accrual.io import release_memory, sparse_empty
+from accrual.io import release_memory, small_pages, sparse_empty
 from accrual.kernels import ledger
 from accrual.kernels.accrue import (
     CODE_TERMS,
@@ -147,11 +147,13 @@ def accrue(
     if postings not in ("detail", "summary"):
         raise ValueError(f"postings must be 'detail' or 'summary', not {postings!r}")
     frame = as_polars(book, "book")
-    if frame.height > SLICE_LOANS:
+    if frame.height <= SLICE_LOANS:
+        return _accrue(frame, as_of, payments, extensions, errors, postings, defaults)
+    with small_pages():  # the slices' outputs accumulate in cold pages (see `small_pages`)
         sliced = _in_slices(frame, as_of, payments, extensions, errors, postings, defaults)
         if sliced is not None:
             return sliced
-    return _accrue(frame, as_of, payments, extensions, errors, postings, defaults)
+        return _accrue(frame, as_of, payments, extensions, errors, postings, defaults)
 
 
 # A book above this size is serviced slice by slice (`_in_slices`): each slice's temporaries

@@ -30,6 +30,16 @@ SERVICING_CHOICES = {
 START = dt.date(2023, 1, 1)
 
 
+def huge_page_advice() -> bool:
+    """Whether NumPy now asks for transparent huge pages on large arrays (read by setting it back)."""
+    import numpy as np
+
+    switch = np._core.multiarray._set_madvise_hugepage
+    state = switch(True)
+    switch(state)
+    return bool(state)
+
+
 def scenario(
     n: int, seed: int, horizon: int = 200, extra_payments: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dt.date]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import accrual as ac
 from accrual import eod, io
-from tests.servicing import SERVICING_CHOICES, scenario
+from tests.servicing import SERVICING_CHOICES, huge_page_advice, scenario
 from tests.test_properties import loan_rows
 
 PAY_KINDS = [
@@ -148,7 +148,8 @@ def test_independent_of_batches_and_threads(seed, parts):
     calls, trims = [], []
     one_call, libc = eod._accrue, io._libc
     saved = eod.SLICE_LOANS
-    eod._accrue = lambda *a: calls.append(1) or one_call(*a)  # counts the slices serviced
+    advice = huge_page_advice()
+    eod._accrue = lambda *a: calls.append(huge_page_advice()) or one_call(*a)  # each slice serviced
     io._libc = lambda: SimpleNamespace(malloc_trim=lambda pad: trims.append(pad))
     eod.SLICE_LOANS = size
     try:
@@ -158,6 +159,8 @@ def test_independent_of_batches_and_threads(seed, parts):
         eod._accrue, io._libc, eod.SLICE_LOANS = one_call, libc, saved
     slices = -(-loans.height // size) if loans.height > size else 1
     assert len(calls) == 2 * slices  # no fall-back to one call: each slice serviced once, twice over
+    # slices of a bigger book take 4 KiB pages (see `accrual.io.small_pages`); NumPy's advice is back after
+    assert calls == [advice and loans.height <= size] * len(calls) and huge_page_advice() == advice
     # each slice (or a book of one slice's size) leaves its freed heap pages to the next: no trims
     assert not trims
     assert sliced.book.equals(whole.book) and sliced.postings.equals(whole.postings)

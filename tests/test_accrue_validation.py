@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 import accrual as ac
+from tests.servicing import huge_page_advice
 
 LOANS = pl.DataFrame(
     {
@@ -252,9 +253,12 @@ def test_a_sliced_book_reports_bad_input_as_one_call_does(monkeypatch):
         ac.accrue(LOANS, AS_OF, BAD)
     whole_result, whole_rejects = ac.accrue(LOANS, AS_OF, BAD, errors="reject")
     monkeypatch.setattr(eod, "SLICE_LOANS", 1)  # a slice a loan
+    advice = huge_page_advice()
     with pytest.raises(ac.ValidationError) as sliced:
         ac.accrue(LOANS, AS_OF, BAD)
     assert str(sliced.value) == str(whole.value)
+    # NumPy's huge-page advice, off for the big call, is back after its error
+    assert huge_page_advice() == advice
     trims = []  # one call over more than a slice: its temporaries are handed back, twice
     monkeypatch.setattr(io, "_libc", lambda: SimpleNamespace(malloc_trim=lambda pad: trims.append(pad)))
     result, rejects = ac.accrue(LOANS, AS_OF, BAD, errors="reject")
