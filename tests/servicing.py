@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 
 import accrual as ac
@@ -32,9 +33,8 @@ START = dt.date(2023, 1, 1)
 
 def huge_page_advice() -> bool:
     """Whether NumPy now asks for transparent huge pages on large arrays (read by setting it back)."""
-    import numpy as np
-
-    switch = np._core.multiarray._set_madvise_hugepage
+    core = np._core if hasattr(np, "_core") else np.core  # NumPy 2 / 1.26, as `accrual.io.small_pages`
+    switch = core.multiarray._set_madvise_hugepage
     state = switch(True)
     switch(state)
     return bool(state)
