@@ -15,7 +15,7 @@ import functools
 import mmap
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +118,13 @@ def release_memory() -> None:
         libc.malloc_trim(0)
 
 
+def huge_page_switch() -> Callable[[bool], bool] | None:
+    """NumPy's switch for its huge-page advice (sets it, returns the setting before), where
+    this NumPy has one: what `NUMPY_MADVISE_HUGEPAGE` sets at import."""
+    core = np._core if hasattr(np, "_core") else np.core  # NumPy 2 / 1.26
+    return getattr(core.multiarray, "_set_madvise_hugepage", None)
+
+
 @contextlib.contextmanager
 def small_pages() -> Iterator[None]:
     """NumPy's request for transparent huge pages on large arrays switched off inside the block
@@ -130,8 +137,7 @@ def small_pages() -> Iterator[None]:
     Memory recycled at once is the other way round (a huge page ≈ 4× cheaper), so calls of one
     slice keep NumPy's default.
     """
-    core = np._core if hasattr(np, "_core") else np.core  # NumPy 2 / 1.26
-    switch = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    switch = huge_page_switch()
     if switch is None:  # pragma: no cover - an older or newer NumPy without the switch
         yield
         return

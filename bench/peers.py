@@ -403,9 +403,8 @@ def eod_table(n: int, repeat: int) -> None:
     thirty_bytes = thirty.book.to_arrow().nbytes + thirty.postings.to_arrow().nbytes
     one_rows = one.postings.height
     del one, thirty
-    one_day = interleaved(
-        {**eod_floors(book, one_bytes), "ours": lambda: accrual.accrue(book, EOD_DAY, day)}, repeat
-    )
+    one_floors = eod_floors(book, one_bytes)
+    one_day = interleaved({**one_floors, "ours": lambda: accrual.accrue(book, EOD_DAY, day)}, repeat)
     catch_up = interleaved(
         {
             **eod_floors(book, thirty_bytes),
@@ -417,14 +416,14 @@ def eod_table(n: int, repeat: int) -> None:
     (floor_thirty, pages_thirty), ours_thirty = cheapest_floor(catch_up), catch_up["ours"]
     # the floor again, back to back with itself: it recycles its own freed pages at once, which
     # a call that runs for seconds cannot (see bench/RESULTS.md); the ratio's other reading
-    alone = min(best(call, repeat) for call in eod_floors(book, one_bytes).values())
+    alone = min(best(call, repeat) for call in one_floors.values())
     arrays, paid, today = numpy_day_inputs(book, payments)
     numpy_one = best(lambda: numpy_day_step(arrays, paid, today), repeat)
     polars_one = best(lambda: polars_day_step(book, payments), repeat)
     book_bytes = book.to_arrow().nbytes
     extra = peak_memory(book, day, EOD_DAY)
     fresh_ours = fresh_bytes(lambda: accrual.accrue(book, EOD_DAY, day))
-    fresh_floor = fresh_bytes(eod_floor_call(book, one_bytes))
+    fresh_floor = fresh_bytes(one_floors["floor"])
     cold, cached = compile_seconds("accrue")
     print(f"\nend of day, {n:,} loans (book {book_bytes / 1e9:.2f} GB in Arrow); best of {repeat}")
     print("| work | postings | accrual (s) | beside it (s) | ratio |")

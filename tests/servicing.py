@@ -7,10 +7,10 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-import numpy as np
 import polars as pl
 
 import accrual as ac
+from accrual import io
 from tests import reference
 from tests.loans import random_loans, to_frame
 
@@ -33,8 +33,8 @@ START = dt.date(2023, 1, 1)
 
 def huge_page_advice() -> bool:
     """Whether NumPy now asks for transparent huge pages on large arrays (read by setting it back)."""
-    core = np._core if hasattr(np, "_core") else np.core  # NumPy 2 / 1.26, as `accrual.io.small_pages`
-    switch = core.multiarray._set_madvise_hugepage
+    switch = io.huge_page_switch()
+    assert switch is not None, "this NumPy has no huge-page switch"
     state = switch(True)
     switch(state)
     return bool(state)
