@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import numba
@@ -38,6 +38,18 @@ def in_parallel(work: Callable[[int], T], count: int) -> list[T]:
     if workers <= 1:
         return [work(c) for c in range(count)]
     return list(_pool(workers).map(work, range(count)))
+
+
+def behind(pool: ThreadPoolExecutor, work: Callable[..., T], *arguments: object) -> Future[T]:
+    """work(*arguments) on `pool`, with the calling thread's Numba thread count (it is per thread:
+    a pool thread would otherwise take every core whatever the caller set)."""
+    threads = numba.get_num_threads()
+
+    def run() -> T:
+        numba.set_num_threads(threads)
+        return work(*arguments)
+
+    return pool.submit(run)
 
 
 def chunk_bounds(n: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import accrual as ac
 from accrual import eod, io
+from accrual.threads import behind
 from tests.servicing import SERVICING_CHOICES, huge_page_advice, scenario
 from tests.test_properties import loan_rows
 
@@ -146,17 +148,17 @@ def test_independent_of_batches_and_threads(seed, parts):
     assert summary.sort("posted_on", "kind").equals(by_day.sort("posted_on", "kind").select(summary.columns))
     # and `accrue`'s own slicing of a big book, at a size that makes `parts` slices
     calls, trims = [], []
-    one_call, libc = eod._accrue, io._libc
+    one_call, libc = eod._servicing, io._libc
     saved = eod.SLICE_LOANS
     advice = huge_page_advice()
-    eod._accrue = lambda *a: calls.append(huge_page_advice()) or one_call(*a)  # each slice serviced
+    eod._servicing = lambda *a: calls.append(huge_page_advice()) or one_call(*a)  # each slice serviced
     io._libc = lambda: SimpleNamespace(malloc_trim=lambda pad: trims.append(pad))
     eod.SLICE_LOANS = size
     try:
         sliced = ac.accrue(loans, as_of, pays, extensions)
         sliced_summary = ac.accrue(loans, as_of, pays, extensions, postings="summary").postings
     finally:
-        eod._accrue, io._libc, eod.SLICE_LOANS = one_call, libc, saved
+        eod._servicing, io._libc, eod.SLICE_LOANS = one_call, libc, saved
     slices = -(-loans.height // size) if loans.height > size else 1
     assert len(calls) == 2 * slices  # no fall-back to one call: each slice serviced once, twice over
     # slices of a bigger book take 4 KiB pages (see `accrual.io.small_pages`); NumPy's advice is back after
@@ -165,6 +167,18 @@ def test_independent_of_batches_and_threads(seed, parts):
     assert not trims
     assert sliced.book.equals(whole.book) and sliced.postings.equals(whole.postings)
     assert sliced_summary.equals(summary)
+
+
+def test_a_sliced_books_kernel_thread_keeps_the_callers_thread_count():
+    """Numba's thread count is per thread: the helper thread running a slice's kernel takes the caller's."""
+    threads = numba.get_num_threads()
+    with ThreadPoolExecutor(1) as pool:
+        numba.set_num_threads(1)
+        try:
+            assert behind(pool, numba.get_num_threads).result() == 1
+        finally:
+            numba.set_num_threads(threads)
+        assert behind(pool, numba.get_num_threads).result() == threads
 
 
 @settings(deadline=None, max_examples=25)

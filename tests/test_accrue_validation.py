@@ -237,6 +237,41 @@ def test_an_edited_book_state_names_its_column_and_loan(column, value, rule):
     assert sorted(result.book["loan_id"].to_list()) == [1, 3]  # every loan in exactly one of them
 
 
+LATE_BAD = payments(
+    [(1, 1, dt.date(2024, 2, 1), 100.0), (2, 3, dt.date(2024, 2, 10), -5.0)]
+)  # the last loan's
+
+
+@pytest.mark.parametrize(
+    "book, pays, slices",
+    [
+        (LOANS, LATE_BAD, 3),
+        (LOANS.with_columns(principal=pl.when(pl.col("loan_id") == 2).then(None).otherwise("principal")),
+         LATE_BAD.head(1), 2),
+    ],
+)  # fmt: skip
+def test_a_bad_row_only_its_slice_finds_sends_a_sliced_book_back_to_one_call(monkeypatch, book, pays, slices):
+    """A later slice's bad payment or loan is found while an earlier slice's kernel runs: `accrue`
+    waits for it, then reports the problem as one call does (same message, rejects and result)."""
+    from accrual import eod
+
+    with pytest.raises(ac.ValidationError) as whole:
+        ac.accrue(book, AS_OF, pays)
+    whole_result, whole_rejects = ac.accrue(book, AS_OF, pays, errors="reject")
+    serviced, one_call = [], eod._servicing
+    monkeypatch.setattr(eod, "SLICE_LOANS", 1)  # a slice a loan
+    monkeypatch.setattr(
+        eod, "_servicing", lambda frame, *a: serviced.append(frame.height) or one_call(frame, *a)
+    )
+    with pytest.raises(ac.ValidationError) as sliced:
+        ac.accrue(book, AS_OF, pays)
+    assert serviced == [1] * slices + [3]  # slices up to the bad one's, then the whole book
+    result, rejects = ac.accrue(book, AS_OF, pays, errors="reject")
+    assert str(sliced.value) == str(whole.value)
+    assert rejects.height and rejects.equals(whole_rejects)
+    assert result.book.equals(whole_result.book) and result.postings.equals(whole_result.postings)
+
+
 def test_unpaid_records_without_the_engine_fields_are_refused():
     book = ac.accrue(LOANS, AS_OF).book
     kept = pl.struct(pl.element().struct.field("due_on"), pl.element().struct.field("principal"))
