@@ -181,9 +181,11 @@ def _in_slices(
     for a loan not in the book, any rejected or invalid row): the one call then reports it
     exactly as always."""
     ids = frame["loan_id"]
-    if increasing_ids(ids) is None and (ids.null_count() or ids.is_duplicated().any()):
+    keys = increasing_ids(ids)
+    if keys is None and (ids.null_count() or ids.is_duplicated().any()):
         return None  # (increasing ids, as generated and as books keep them, need no hashing)
-    routed: list[tuple[Any, np.ndarray | None]] = []  # each table, with its rows' loan positions
+    starts = np.arange(0, frame.height, SLICE_LOANS)
+    routed: list[tuple[Any, np.ndarray | None]] = []  # each table, with its rows' slices
     for table, what in ((payments, "payments"), (extensions, "extensions")):
         if table is None:
             routed.append((None, None))
@@ -193,14 +195,27 @@ def _in_slices(
             return None
         if what == "payments" and table["payment_id"].is_duplicated().any():
             return None
-        at = positions(table["loan_id"], ids)
-        if at.null_count():
-            return None
-        routed.append((table, at.cast(pl.Int64).to_numpy()))
+        wanted = table["loan_id"]
+        if keys is not None and ids.dtype != pl.UInt64 and wanted.dtype.is_integer():
+            # Increasing ids: each slice holds a range of them, found among the slices' first ids
+            # (a search over 10 keys, not 10M: 60 ms for 300k payments). A row for a loan not in
+            # the book goes to the slice its id falls in (the first, below the first id), whose own
+            # checks find it.
+            wanted = wanted.cast(pl.Int64, strict=False)
+            if wanted.null_count():
+                return None
+            at = np.searchsorted(keys[starts].astype(np.int64), wanted.to_numpy(), side="right")
+            at = np.maximum(at - 1, 0)
+        else:
+            found = positions(wanted, ids)
+            if found.null_count():
+                return None
+            at = found.cast(pl.Int64).to_numpy() // SLICE_LOANS
+        routed.append((table, at))
 
-    def steps(lo: int) -> Iterator[Any]:  # a slice's `_servicing`, its kernel on the helper thread
-        hi = min(lo + SLICE_LOANS, frame.height)
-        mine = [None if at is None else t.filter(pl.Series((at >= lo) & (at < hi))) for t, at in routed]
+    def steps(k: int) -> Iterator[Any]:  # slice k's `_servicing`, its kernel on the helper thread
+        lo, hi = starts[k], min(starts[k] + SLICE_LOANS, frame.height)
+        mine = [None if at is None else t.filter(pl.Series(at == k)) for t, at in routed]
         return _servicing(
             frame.slice(lo, hi - lo), as_of, mine[0], mine[1], errors, postings, defaults,
             lambda work, *arguments: behind(kernel, work, *arguments),
@@ -213,8 +228,8 @@ def _in_slices(
     results = []
     with ThreadPoolExecutor(1, thread_name_prefix="accrual-kernel") as kernel:  # its exit waits for it
         running = None  # the slice staged last, its kernel launched
-        for lo in range(0, frame.height, SLICE_LOANS):
-            staged = steps(lo)
+        for k in range(starts.shape[0]):
+            staged = steps(k)
             try:
                 if next(staged):  # a row rejected
                     return None

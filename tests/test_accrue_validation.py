@@ -246,6 +246,8 @@ LATE_BAD = payments(
     "book, pays, slices",
     [
         (LOANS, LATE_BAD, 3),
+        (LOANS, payments([(1, 99, dt.date(2024, 2, 1), 10.0)]), 3),  # unknown loans: found in the slice
+        (LOANS, payments([(1, 0, dt.date(2024, 2, 1), 10.0)]), 1),  # their ids fall in
         (LOANS.with_columns(principal=pl.when(pl.col("loan_id") == 2).then(None).otherwise("principal")),
          LATE_BAD.head(1), 2),
     ],
