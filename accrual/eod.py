@@ -366,7 +366,7 @@ def _payments(
         amount, overflow = to_fen(frame["amount"])
     except TypeError as exc:
         raise ValidationError(str(exc)) from None
-    checks.add(overflow, "amount", "not a finite amount that fits Decimal(18, 2)")
+    checks.add(overflow, "amount", "not a finite amount within ±10^14 yuan")
     checks.add(amount < 0, "amount", "must be >= 0")
     dated = ~_nulls(frame["paid_on"])
     checks.add(known & dated & (paid_on < disbursed[position]), "paid_on", "before the loan's disbursement")
@@ -608,7 +608,7 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
     for f, name in enumerate(ledger.RECORD_NAMES):
         column = flat[name]
         if name in RECORD_MONEY:
-            bad |= to_fen(column, out=matrix[f], minimum=0)[1]  # negative or beyond Decimal(18, 2)
+            bad |= to_fen(column, out=matrix[f], minimum=0)[1]  # negative or beyond MAX_FEN
         else:  # a date's day number, or a count (a value that is not a whole number: null)
             column = column.to_physical() if column.dtype == pl.Date else column.cast(pl.Int64, strict=False)
             matrix[f] = column.fill_null(0).to_numpy()
@@ -618,8 +618,8 @@ def _records(book: pl.DataFrame, fresh: np.ndarray) -> tuple[np.ndarray, np.ndar
         holding = np.unique(np.repeat(np.arange(n), lengths)[bad])  # the loans these records are in
         loans = book["loan_id"].gather(holding)
         raise ValidationError(
-            "book column 'unpaid': records must have every field, and amounts >= 0 that fit "
-            f"Decimal(18, 2): loan_id {_show(loans)}"
+            "book column 'unpaid': records must have every field, and amounts from 0 "
+            f"to 10^14 yuan: loan_id {_show(loans)}"
         )
     return matrix, offsets
 
@@ -682,8 +682,8 @@ def _records_in_place(
         first += len(chunk)
     if bad.any():
         raise ValidationError(
-            "book column 'unpaid': records must have every field, and amounts >= 0 that fit "
-            f"Decimal(18, 2): loan_id {_show(book['loan_id'].filter(pl.Series(bad)))}"
+            "book column 'unpaid': records must have every field, and amounts from 0 "
+            f"to 10^14 yuan: loan_id {_show(book['loan_id'].filter(pl.Series(bad)))}"
         )
     return matrix, offsets
 

@@ -54,7 +54,7 @@ def to_fen(
     Floats are first rounded to a millionth of a fen, so 1.005 (stored as 1.00499999…) is the
     tie it was written as; then half-up. Decimals of more than two places round half-up (in
     128 bits, so a Decimal(38, 18) amount is fine). Nulls become 0 (the caller checks them
-    separately). `bad` flags values that do not fit Decimal(18, 2), or are below `minimum` fen
+    separately). `bad` flags values beyond ±MAX_FEN (10^14 yuan), or below `minimum` fen
     (0: amounts that must not be negative), checked in the same pass; they become 0 too.
     """
     dtype = series.dtype

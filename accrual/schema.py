@@ -113,7 +113,7 @@ LOAN_RULES = (
     *((name, f"unknown {name} (expected one of: {', '.join(m.canonical for m in enum)})")
       for name, enum in ENUMS.items()),
     ("principal", "required value is missing"),
-    ("principal", "not a finite amount that fits Decimal(18, 2)"),
+    ("principal", "not a finite amount within ±10^14 yuan"),
     ("principal", "must be > 0"),
     ("annual_rate", "required value is missing (or daily_rate)"),
     ("daily_rate", "disagrees with annual_rate (daily = annual / year days)"),
@@ -862,7 +862,7 @@ def book_state(frame: pl.DataFrame, loan: dict[str, np.ndarray], checks: Checks)
         if name in STATE_OPTIONAL:
             out[name] = np.zeros(n, dtype=np.int64)
     for name in (c for c in STATE_MONEY if c not in absent):
-        fen, bad = _money(frame[name], minimum=0)  # bad: negative or beyond Decimal(18, 2)
+        fen, bad = _money(frame[name], minimum=0)  # bad: negative or beyond MAX_FEN
         if frame[name].null_count():
             bad |= _nulls(frame[name])
         checks.add(np.logical_and(bad, serviced, out=bad), name, "must be an amount >= 0")

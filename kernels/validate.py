@@ -27,7 +27,9 @@ from .dates import NO_DATE
 from .daycount import year_days
 from .ledger import ACTIVE
 
-MAX_FEN = 10**16 - 1  # Decimal(18, 2) holds 16 digits before the point
+# Amounts up to 10^16 - 1 fen (10^14 yuan, 14 digits before the point): inside Decimal(18, 2),
+# with ≈ 900× headroom left in int64 fen for the sums and carries the kernels keep.
+MAX_FEN = 10**16 - 1
 MAX_RATE_MAGNITUDE = 2.0**62  # a scaled rate beyond this is NaN, infinite or absurd: -1 (rejected)
 MAX_DAILY_NUM = RATE_SCALE // 100  # a daily rate of 1% or more is absurd (SPEC.md section 8)
 MAX_TERM_MONTHS = 600  # 50 years: keeps exact accrual denominators in int64
@@ -56,7 +58,7 @@ def _bit(byte, s):
 @inline_jit
 def _fen(low, high, multiplier, minimum):
     """(fen, bad) of a Decimal128 value (its two words) of scale 2 or less: the unscaled value ×
-    `multiplier` (100 for scale 0); bad, and 0, where it does not fit Decimal(18, 2) or is below
+    `multiplier` (100 for scale 0); bad, and 0, where it is beyond ±MAX_FEN or below
     `minimum` fen. No short circuits: no branches."""
     limit = MAX_FEN // multiplier
     fen = low * multiplier
@@ -76,7 +78,7 @@ def _scaled(value):
 def fen_from_decimal(words, offset, multiplier, minimum, out_fen, out_bad):
     """Integer fen from Decimal128 values of scale 2 or less (two int64 words each,
     little-endian) from value `offset` on: the unscaled value × `multiplier` (100 for scale 0).
-    Values that do not fit Decimal(18, 2), or are below `minimum` fen, are flagged and become 0."""
+    Values beyond ±MAX_FEN, or below `minimum` fen, are flagged and become 0."""
     for i in range(out_fen.shape[0]):
         r = np.uint64(2 * (offset + i))  # unsigned: no negative-index wraparound
         out_fen[i], out_bad[i] = _fen(words[r], words[r + np.uint64(1)], multiplier, minimum)
@@ -85,8 +87,8 @@ def fen_from_decimal(words, offset, multiplier, minimum, out_fen, out_bad):
 @jit
 def fen_from_float(values, minimum, out_fen, out_bad):
     """Integer fen from float yuan: first rounded to a millionth of a fen (so 1.005, stored as
-    1.00499999…, is the tie it was written as), then half-up. NaN, infinities, amounts that
-    do not fit Decimal(18, 2) and amounts below `minimum` fen are flagged and become 0."""
+    1.00499999…, is the tie it was written as), then half-up. NaN, infinities, amounts
+    beyond ±MAX_FEN and amounts below `minimum` fen are flagged and become 0."""
     for i in range(values.shape[0]):
         cents = np.rint(values[i] * 100.0 * 1e6) / 1e6  # as numpy's round(x, 6)
         fen = 0
@@ -297,7 +299,7 @@ def _nulls_block(b0, b1, s0, bits, missing):
 
 @jit
 def _money_block(b0, b1, s0, words, missing, fresh, into, flags, bit):
-    """Decimal128 (scale 2) → fen, 0 where null, negative or beyond Decimal(18, 2) (a rule)."""
+    """Decimal128 (scale 2) → fen, 0 where null, negative or beyond MAX_FEN (a rule)."""
     for i in range(b0, b1):
         s, u = np.uint64(s0 + i), np.uint64(i)
         fen, wrong = _fen(words[s + s], words[s + s + np.uint64(1)], 1, 0)
@@ -422,7 +424,7 @@ VALUE, AMOUNT, FLAG, PRESENT = 0, 1, 2, 3
 def unpaid_field(kind, values, bits, start, count, out_row, bad):
     """One field of `count` consecutive `unpaid` records into `out_row`: record r's value is
     `values`' number `start + r`, its validity bit in `bits` (empty: none null). bad[r] is set
-    where the value is null, or not an amount >= 0 that fits Decimal(18, 2). One field at a
+    where the value is null, or not an amount in 0..MAX_FEN fen. One field at a
     time, so each loop reads one stream."""
     for r in range(count):
         s = np.uint64(start + r)  # unsigned: no negative-index wraparound test

@@ -193,7 +193,7 @@ def _tampered(book: pl.DataFrame, loan: int, record: dict | None) -> pl.DataFram
     "change",
     [
         {"principal": Decimal("-1.00")},  # a negative amount
-        {"interest": Decimal("9" * 16 + ".99")},  # beyond Decimal(18, 2)
+        {"interest": Decimal("9" * 16 + ".99")},  # beyond MAX_FEN (10^14 yuan)
         {"due_on": None},  # a field missing
         None,  # a null record
     ],

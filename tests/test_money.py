@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from accrual.money import to_fen, to_rate
 
 FEN = Decimal("0.01")
-MAX_FEN = 10**16 - 1  # what Decimal(18, 2) holds
+MAX_FEN = 10**16 - 1  # the largest amount accepted: 10^14 yuan less a fen (see kernels/validate.py)
 
 # Floats written with up to three decimals, below 10 million yuan: their ties (1.005) must round
 # half-up as written, although the float itself is a hair below or above.
