@@ -20,9 +20,11 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from accrual.kernels.text import distinct_views
 from accrual.threads import chunk_bounds, in_parallel
 
 T = TypeVar("T")
+MAX_DISTINCT = 64  # more distinct texts than this in a chunk: not a convention column; hashed
 _NO_NULLS = np.zeros(0, dtype=np.uint8)
 _NO_NULLS.flags.writeable = False  # as Arrow's buffers are: one array type for the kernels
 
@@ -81,3 +83,37 @@ def over_pieces(kernel: Callable[..., T], columns: Sequence[Buffers], n: int) ->
     their chunks are and into a few per thread, on all cores (`accrual.threads`)."""
     work = list(pieces(columns, chunk_bounds(n)))
     return in_parallel(lambda p: kernel(*work[p]), len(work))
+
+
+def distinct_rows(column: pl.Series) -> tuple[np.ndarray, list[str]] | None:
+    """(index of each row's value among `values`, -1 where null; `values`) of a String column,
+    from its Arrow string views read in place (`accrual.kernels.text`); None (hash it instead)
+    when a chunk has more than `MAX_DISTINCT` distinct views: more values than a convention
+    has, or long values each with bytes of their own (a view per row).
+
+    >>> import polars as pl
+    >>> index, values = distinct_rows(pl.Series(["bullet", None, "bullet", "emi"]))
+    >>> index.tolist(), values
+    ([0, -1, 0, 1], ['bullet', 'emi'])
+    """
+    newest = pl.CompatLevel.newest()
+    index = np.empty(column.len(), dtype=np.int16)
+    known: dict[str, int] = {}  # each distinct value, numbered in order of first appearance
+    row = 0
+    for piece in column.get_chunks():
+        chunk = piece.to_arrow(compat_level=newest)  # zero-copy: polars' own string views
+        if not pa.types.is_string_view(chunk.type):
+            return None
+        views = chunk.buffers()[1]
+        rows = index[row : row + len(chunk)]
+        row += len(chunk)
+        if views is None:  # an empty chunk
+            continue
+        reps = np.empty(MAX_DISTINCT, dtype=np.int64)
+        count = distinct_views(np.frombuffer(views, np.uint64), validity(chunk), chunk.offset, rows, reps)
+        if count < 0:
+            return None
+        numbers = [known.setdefault(chunk[int(r)].as_py(), len(known)) for r in reps[:count]]
+        if numbers != list(range(count)):  # this chunk's numbering → the column's
+            rows[:] = np.array([*numbers, -1], np.int16)[rows]  # (-1, null, picks the last)
+    return index, list(known)

@@ -5,6 +5,7 @@ rejects or errors, whatever the edits and the chunks."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from decimal import Decimal
 
@@ -303,3 +304,59 @@ def test_a_null_is_never_read_as_the_value_under_it(name, value):
     want, got = prepared(frame, in_place=False), prepared(frame, in_place=True)
     assert isinstance(want, schema.LoanArrays) and isinstance(got, schema.LoanArrays)
     assert got.rejects.equals(want.rejects)
+
+
+# convention spellings, inline (≤ 12 bytes) and long, known and not, with nulls
+SPELLINGS = [
+    "bullet",
+    "emi",
+    "等额本息",
+    "Equal Installment",
+    "equal_installment",
+    "interest_first",
+    "xx",
+    None,
+]
+
+
+@given(
+    st.lists(st.sampled_from(SPELLINGS), min_size=1, max_size=80),
+    st.lists(st.integers(1, 79), max_size=3),  # chunk cuts
+    st.integers(0, 5),  # a slice's offset
+    st.booleans(),  # each long value's bytes shared by its rows (a Parquet dictionary decoded)
+)
+def test_text_codes_in_place_match_hashing(values, cuts, offset, shared):
+    """`_codes` of a String column read from its views (`distinct_rows`) = the hashed path's codes."""
+    column = pl.Series("method", values, dtype=pl.String)
+    if shared:
+        parquet = io.BytesIO()
+        column.to_frame().write_parquet(parquet)
+        parquet.seek(0)
+        column = pl.read_parquet(parquet)["method"]
+    edges = sorted({0, *(c for c in cuts if c < len(values)), len(values)})
+    column = pl.concat([column.slice(lo, hi - lo) for lo, hi in itertools.pairwise(edges)], rechunk=False)
+    column = column.slice(min(offset, len(values) - 1))
+    aliases = ac.conventions.Method.aliases()
+    hashed = column.replace_strict(
+        {v: schema._lookup(aliases, v) for v in column.drop_nulls().unique()},
+        default=-1,
+        return_dtype=pl.Int8,
+    ).fill_null(-1)
+    assert schema._codes(column, ac.conventions.Method).tolist() == hashed.to_list()
+    in_place = schema.distinct_rows(column)
+    if in_place is not None:  # each row's value, as polars reads it
+        rows, found = in_place
+        assert [None if r < 0 else found[r] for r in rows] == column.to_list()
+        assert len(found) == len(set(found))
+
+
+def test_text_read_in_place_where_views_repeat_and_hashed_where_not():
+    n = 1000
+    shared = pl.DataFrame({"row": range(n)}).with_columns(m=pl.lit("equal_installment"))["m"]
+    assert (
+        schema.distinct_rows(shared) is not None
+        and schema.distinct_rows(pl.Series(["emi", None] * n)) is not None
+    )
+    own_bytes = pl.Series(["equal_installment"] * n)  # a long value's bytes stored once per row
+    assert schema.distinct_rows(own_bytes) is None  # more views than MAX_DISTINCT: hashed
+    assert (schema._codes(own_bytes, ac.conventions.Method) == 0).all()
