@@ -8,20 +8,24 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from accrual.buffers import over_pieces
 from accrual.conventions import Prepay, Status, normalise
 from accrual.kernels.amortize import BULLET, DAY, fill_remaining, fill_schedule
 from accrual.kernels.dates import NO_DATE
+from accrual.kernels.validate import MAX_TERM_MONTHS, fill_schedule_in_place
 from accrual.money import money_array, to_fen
 from accrual.schema import (
     SCHEDULE_COLUMNS,
     Checks,
     LoanArrays,
+    StagedLoans,
     _parameter,
     as_polars,
     book_state,
     every_loan,
     prepare_loans,
     servicing_terms,
+    stage_loans,
 )
 from accrual.threads import over_chunks
 
@@ -68,7 +72,11 @@ def schedule(loans: Any, *, errors: str = "raise", **defaults: Any) -> Any:
         arrays = prepare_loans(frame, defaults, errors, servicing=_servicing)
         table = _remaining(arrays, sweeping)
     else:
-        arrays = prepare_loans(frame, defaults, errors)
+        staged = stage_loans(frame, defaults, errors)
+        clean = _build_in_place(staged)
+        if clean is not None:
+            return (clean, Checks(frame).table()) if errors == "reject" else clean  # no rejects
+        arrays = staged.arrays()
         table = _build(arrays)
     return (table, arrays.rejects) if errors == "reject" else table
 
@@ -141,16 +149,45 @@ def _loan_arguments(arrays: LoanArrays) -> tuple[Any, ...]:
 
 def _build(arrays: LoanArrays) -> pl.DataFrame:
     offsets = schedule_offsets(arrays)
-    ids, outputs = _outputs(arrays, int(offsets[-1]))
+    ids, outputs = _outputs(arrays.loan_id, int(offsets[-1]))
     over_chunks(fill_schedule, len(arrays), offsets, ids, *_loan_arguments(arrays), *outputs)
-    return _table(arrays, outputs)
+    return _table(arrays.loan_id, outputs)
+
+
+def _build_in_place(staged: StagedLoans) -> pl.DataFrame | None:
+    """The schedules of loans whose columns can be read in place, each loan checked and filled in
+    one pass (`fill_schedule_in_place`); None when they cannot, or when any loan breaks a rule
+    (`StagedLoans.arrays` then checks them the usual way and says what broke)."""
+    place = staged.in_place()
+    term, loan_id = staged.term, staged.frame["loan_id"]
+    if place is None or term.null_count() or loan_id.null_count():
+        return None
+    inputs, columns, given = place
+    n = staged.frame.height
+    # rows reserved before any check: a term out of range breaks a rule, and its loan writes none
+    codes = staged.codes
+    raw = np.clip(term.to_numpy(), 0, MAX_TERM_MONTHS)
+    offsets = _offsets(np.where((codes["method"] == BULLET) | (codes["term_unit"] == DAY), 1, raw))
+    ids, outputs = _outputs(loan_id, int(offsets[-1]))
+    flags = np.empty(n, dtype=np.uint32)
+
+    def fill(
+        lo: int, hi: int, values: tuple[np.ndarray, ...], validity: tuple[np.ndarray, ...], starts: Any
+    ) -> None:
+        fill_schedule_in_place(
+            lo, hi, offsets, ids, *inputs, values[:2], values[2:6], given, values[6], values[7], validity,
+            starts, flags[lo:hi], *outputs,
+        )  # fmt: skip
+
+    over_pieces(fill, columns, n)
+    return _table(loan_id, outputs) if staged.clean(flags) else None
 
 
 def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:
     if arrays.servicing["fresh"].all() and not sweeping:
         return _build(arrays)
     offsets, counts, written, outputs = _fill_remaining(arrays, sweeping)
-    table = _table(arrays, outputs)
+    table = _table(arrays.loan_id, outputs)
     if written.sum() < offsets[-1]:  # prepaid loans that end early leave unused rows: drop them
         table = table.filter(pl.Series(_used(offsets, counts, written)))
     return table
@@ -171,7 +208,7 @@ def _fill_remaining(
     billing = (get("status", np.int64) == Status.ACTIVE) & (next_due != NO_DATE)
     counts = np.where(fresh, _counts(arrays), np.where(billing, get("installments_left", np.int64), 0))
     offsets = _offsets(counts)
-    ids, outputs = _outputs(arrays, int(offsets[-1]), sweeping)
+    ids, outputs = _outputs(arrays.loan_id, int(offsets[-1]), sweeping)
     written = np.empty(n, dtype=np.int64)
     over_chunks(
         fill_remaining, n, offsets, ids, *_loan_arguments(arrays), state["keeps_fees"], fresh,
@@ -222,24 +259,24 @@ def installments(loans: Any, defaults: dict[str, Any], servicing: Any = None) ->
     return Installments(arrays, offsets, due, principal, interest, fee)
 
 
-def _outputs(arrays: LoanArrays, rows: int, sweeping: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+def _outputs(loan_id: pl.Series, rows: int, sweeping: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """The kernel's int64 loan ids (row positions when ids are not integers) and output buffers."""
-    integer_ids = arrays.loan_id.dtype.is_integer()
-    ids = arrays.loan_id.cast(pl.Int64).to_numpy() if integer_ids else np.arange(len(arrays))
+    integer_ids = loan_id.dtype.is_integer()
+    ids = loan_id.cast(pl.Int64).to_numpy() if integer_ids else np.arange(loan_id.len())
     out: list[np.ndarray] = [np.empty(rows, np.int64), np.empty(rows, np.int32), np.empty(rows, np.int32)]
     columns = len(SCHEDULE_COLUMNS) - 3 + (len(SWEEP_COLUMNS) if sweeping else 0)
     out.append(np.empty((columns, rows, 2), dtype=np.int64))  # Decimal128 money
     return np.ascontiguousarray(ids, dtype=np.int64), out
 
 
-def _table(arrays: LoanArrays, outputs: list[np.ndarray]) -> pl.DataFrame:
+def _table(ids: pl.Series, outputs: list[np.ndarray]) -> pl.DataFrame:
     out_id, out_period, out_due, money = outputs
     rows = out_id.shape[0]
-    if arrays.loan_id.dtype.is_integer():
+    if ids.dtype.is_integer():
         # the type from no rows: a many-chunk column's own `to_arrow` copies it into one
-        loan_id = pa.array(out_id).cast(arrays.loan_id.head(0).to_arrow().type)
+        loan_id = pa.array(out_id).cast(ids.head(0).to_arrow().type)
     else:  # any other id type: the kernel wrote row positions, gather the ids
-        loan_id = arrays.loan_id.to_arrow().take(pa.array(out_id))
+        loan_id = ids.to_arrow().take(pa.array(out_id))
     columns = {
         "loan_id": loan_id,
         "period": pa.array(out_period),

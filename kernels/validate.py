@@ -9,7 +9,10 @@ a clean table costs one pass, not one NumPy pass per rule.
 A book's servicing state (`check_state`) and its unpaid records (`unpaid_field`) are read in
 place instead: straight from their Arrow buffers (Decimal128 words, date32 days, Enum codes,
 validity bitmaps; `accrual.buffers` cuts them where the chunks are), cast and checked in one
-pass, so no per-column temporaries are made at all.
+pass, so no per-column temporaries are made at all. A loans table's own columns are read in place
+too (`check_loans_in_place`), and `schedule` goes one step further: `fill_schedule_in_place`
+checks a block of loans from their buffers into a scratch that stays in cache and writes their
+schedules at once, so a clean table's casts never reach memory.
 
 These passes are serial kernels: they are bound by memory, not arithmetic, and on two cores
 `parallel=True` saved 5 ms of 45 at a million loans while adding 4 s to the first (uncached)
@@ -22,7 +25,7 @@ import math
 import numpy as np
 
 from ._config import inline_jit, jit
-from .amortize import DAY, RATE_SCALE
+from .amortize import DAY, RATE_SCALE, REDUCE_TERM, loan_schedule
 from .dates import NO_DATE
 from .daycount import year_days
 from .ledger import ACTIVE
@@ -216,10 +219,10 @@ def check_loans_in_place(
     a value; `rates`: annual, daily, installment fee, upfront fee as float64; `term` and
     `free_days` integers), so no converted copy of them is made first; it writes the casts
     `to_fen`, `to_rate` and the term and free-days casts made (nulls: a missing principal or
-    term, a missing rate, a 0 fee, free days -1). Loan i's value of column k is number
-    `starts[k] + i - lo` (`LOAN_*` order), its validity bit in `validity[k]` (empty: none null);
-    `given[j]` is whether rate column j exists at all. The other arguments are per loan, as for
-    `check_loans`.
+    term, a missing rate, a 0 fee, free days -1) at i - lo of the outputs (they hold loans lo:hi).
+    Loan i's value of column k is number `starts[k] + i - lo` (`LOAN_*` order), its validity bit
+    in `validity[k]` (empty: none null); `given[j]` is whether rate column j exists at all. The
+    other arguments are per loan (loan i at i), as for `check_loans`.
     """
     principal, multiple = money
     annual, daily, fee, upfront = rates
@@ -228,6 +231,7 @@ def check_loans_in_place(
     vp, vm, va, vd, vf, vu, vt, vr = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
     for i in range(lo, hi):
         u, r = np.uint64(i), i - lo
+        o = np.uint64(r)  # where loan i's casts go
         sp, sm = np.uint64(starts[LOAN_PRINCIPAL] + r), np.uint64(starts[LOAN_MULTIPLE] + r)
         sa, sd = np.uint64(starts[LOAN_ANNUAL] + r), np.uint64(starts[LOAN_DAILY] + r)
         sf, su = np.uint64(starts[LOAN_FEE] + r), np.uint64(starts[LOAN_UPFRONT] + r)
@@ -248,17 +252,55 @@ def check_loans_in_place(
         upfront_num = _scaled(upfront[su]) if u_ok else 0
         t = np.float64(term[st]) if t_ok else 1.0
         free = np.int64(free_days[sr]) if r_ok else -1
-        out_principal[u], out_fee_num[u], out_upfront_num[u], out_free_days[u] = (
+        out_principal[o], out_fee_num[o], out_upfront_num[o], out_free_days[o] = (
             fen,
             fee_num,
             upfront_num,
             free,
         )
-        out_flags[u], out_annual_num[u], out_term[u], out_multiple[u] = _loan_rules(
+        out_flags[o], out_annual_num[o], out_term[o], out_multiple[o] = _loan_rules(
             id_missing[u], method[u], term_unit[u], day_count[u], basis[u], rounding[u], fen, p_bad and p_ok,
             not p_ok, annual_num, a_ok, daily_num, d_ok, t, not t_ok, disbursed_on[u], disbursed_missing[u],
             first_due_on[u], m_fen, m_bad or not m_ok, fee_num, upfront_num, free,
         )  # fmt: skip
+
+
+SCHEDULE_BLOCK = 1024  # loans checked at a time by `fill_schedule_in_place`: their casts stay in L1/L2
+
+
+@jit
+def fill_schedule_in_place(
+    lo, hi, offsets, loan_id, id_missing, method, term_unit, day_count, basis, rounding, disbursed_on,
+    disbursed_missing, first_due_on, money, rates, given, term, free_days, validity, starts,
+    out_flags, out_loan_id, out_period, out_due_on, out_money,
+):  # fmt: skip
+    """`fill_schedule` for loans lo:hi straight from the loans' Arrow buffers (the arguments of
+    `check_loans_in_place`, then `fill_schedule`'s outputs): each block of loans is checked and
+    cast into a scratch that stays in cache, then each loan that breaks no rule is written.
+    out_flags[i - lo] gets loan i's rule bits; a loan with any is not written (the caller then
+    takes the checked path, which names what broke). Saves the casts' round trip through memory:
+    ≈ 60 bytes a loan written and read back.
+    """
+    cast = np.empty((7, SCHEDULE_BLOCK), dtype=np.int64)
+    at = np.empty_like(starts)  # each column's value of the block's first loan
+    for b in range(lo, hi, SCHEDULE_BLOCK):
+        e = min(b + SCHEDULE_BLOCK, hi)
+        for k in range(starts.shape[0]):
+            at[k] = starts[k] + b - lo
+        flags = out_flags[b - lo : e - lo]
+        check_loans_in_place(
+            b, e, id_missing, method, term_unit, day_count, basis, rounding, disbursed_on, disbursed_missing,
+            first_due_on, money, rates, given, term, free_days, validity, at,
+            cast[0], cast[1], cast[2], cast[3], cast[4], cast[5], cast[6], flags,
+        )  # fmt: skip
+        for i in range(b, e):
+            j = i - b
+            if flags[j] == 0:
+                loan_schedule(
+                    offsets[i], loan_id[i], cast[0, j], cast[1, j], cast[2, j], term_unit[i], disbursed_on[i],
+                    first_due_on[i], method[i], day_count[i], basis[i], cast[3, j], rounding[i], cast[4, j],
+                    cast[6, j], 0, 0, REDUCE_TERM, False, out_loan_id, out_period, out_due_on, out_money,
+                )  # fmt: skip
 
 
 # The book state's rules (`accrual.schema.book_state`), one bit each in the order they are

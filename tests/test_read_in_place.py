@@ -5,6 +5,7 @@ rejects or errors, whatever the edits and the chunks."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import itertools
 from decimal import Decimal
@@ -14,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from accrual.kernels import ledger
+from accrual.kernels.validate import SCHEDULE_BLOCK
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -252,19 +254,24 @@ def prepared(frame: pl.DataFrame, in_place: bool) -> object:
     return loans
 
 
-@given(
-    edits=st.lists(
-        st.tuples(st.integers(0, LOANS.height - 1), st.sampled_from(sorted(LOAN_EDITS)), st.integers(0, 5)),
-        max_size=20,
-    ),
-    cuts=st.lists(
-        st.lists(st.integers(1, 200), max_size=3), min_size=len(LOAN_EDITS), max_size=len(LOAN_EDITS)
-    ),
-    offset=st.integers(0, 9),
-    wide_principal=st.booleans(),
-    hidden=st.lists(st.integers(0, 19), max_size=6),  # edits whose value is then hidden under a null
-)
-def test_loans_in_place_match_column_by_column(edits, cuts, offset, wide_principal, hidden):
+@st.composite
+def edited_loans(draw: st.DrawFn) -> pl.DataFrame:
+    """LOANS with edits (a bad or a null value, a value hidden under a null), its columns cut into
+    chunks, sliced at an offset; principal of Decimal(18, 2) or (38, 2)."""
+    edits = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, LOANS.height - 1), st.sampled_from(sorted(LOAN_EDITS)), st.integers(0, 5)
+            ),
+            max_size=20,
+        )
+    )
+    cuts = draw(
+        st.lists(
+            st.lists(st.integers(1, 200), max_size=3), min_size=len(LOAN_EDITS), max_size=len(LOAN_EDITS)
+        )
+    )
+    wide_principal = draw(st.booleans())
     frame = LOANS.with_columns(pl.col("principal").cast(pl.Decimal(38, 2))) if wide_principal else LOANS
     for row, name, pick in edits:
         value = LOAN_EDITS[name][pick % len(LOAN_EDITS[name])]
@@ -272,14 +279,18 @@ def test_loans_in_place_match_column_by_column(edits, cuts, offset, wide_princip
             continue  # (a Decimal(18, 2) column cannot hold it)
         edited = pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, dtype=frame[name].dtype))
         frame = frame.with_columns(edited.otherwise(pl.col(name)).alias(name))
-    for k in hidden:  # a null over the value an edit put there: never to be read as that value
+    for k in draw(st.lists(st.integers(0, 19), max_size=6)):  # a null over an edit's value: never read
         if k < len(edits):
             row, name, _ = edits[k]
             frame = frame.with_columns(null_over(frame[name], row))
     frame = frame.with_columns(
         chunked(frame[name], c) for name, c in zip(sorted(LOAN_EDITS), cuts, strict=True)
     )
-    frame = frame.slice(offset)
+    return frame.slice(draw(st.integers(0, 9)))
+
+
+@given(edited_loans())
+def test_loans_in_place_match_column_by_column(frame):
     want, got = prepared(frame, in_place=False), prepared(frame, in_place=True)
     if isinstance(want, str):
         assert got == want
@@ -289,6 +300,71 @@ def test_loans_in_place_match_column_by_column(edits, cuts, offset, wide_princip
     for field in ("principal", "annual_num", "term", "installment_multiple", "installment_fee_num",
                   "upfront_fee_num", "interest_free_days", "disbursed_on", "first_due_on", "method"):  # fmt: skip
         assert np.array_equal(getattr(got, field), getattr(want, field)), field
+
+
+SCHEDULES = importlib.import_module("accrual.schedule")  # (`accrual.schedule` is the function)
+
+
+def schedules(frame: pl.DataFrame, fused: bool) -> tuple[object, object, bool]:
+    """(`schedule` with errors="reject", its error with errors="raise", whether the fused pass
+    gave the table) with the fused pass, or with the columns converted one by one and filled."""
+    taken = []
+    with pytest.MonkeyPatch.context() as patch:
+        if fused:
+            build = SCHEDULES._build_in_place
+            patch.setattr(SCHEDULES, "_build_in_place", lambda s: taken.append(build(s)) or taken[-1])
+        else:
+            patch.setattr(SCHEDULES, "_build_in_place", lambda _: None)
+            patch.setattr(schema, "_loans_in_place", lambda *_: None)
+        try:
+            rejected = ac.schedule(frame, errors="reject")
+        except ac.ValidationError as error:
+            rejected = str(error)
+        try:
+            raised = ac.schedule(frame)
+        except ac.ValidationError as error:
+            raised = str(error)
+    return rejected, raised, any(t is not None for t in taken)
+
+
+@given(edited_loans())
+def test_schedules_in_place_match_column_by_column(frame):
+    """The fused check-and-fill pass over the Arrow buffers = converting, checking, then filling:
+    the same schedule, and where a loan breaks a rule the same rejects and error (the fused pass
+    then gives way to the checked path)."""
+    (want, want_raised, _), (got, got_raised, fused) = schedules(frame, False), schedules(frame, True)
+    if isinstance(want, str):
+        assert got == want and got_raised == want_raised
+        return
+    assert isinstance(got, tuple) and got[0].equals(want[0]) and got[1].equals(want[1])
+    assert fused == (want[1].height == 0)  # taken exactly when every loan is good
+    assert isinstance(got_raised, str) == (want[1].height > 0)
+    if isinstance(got_raised, str):
+        assert got_raised == want_raised
+    else:
+        assert got_raised.equals(want[0])
+
+
+def test_schedules_in_place_over_many_blocks_and_chunks():
+    """Loans in several of the fused pass's blocks (`SCHEDULE_BLOCK`) in each piece of work (a
+    piece is at most 1/16 of the book on two threads), within chunks cut at odd rows: the same
+    schedules as converting, checking and filling."""
+    loans = ac.generate(40 * SCHEDULE_BLOCK, seed=8)
+    cuts = [1500, 2100, 30_000]
+    loans = loans.with_columns(chunked(loans[name], cuts) for name in sorted(LOAN_EDITS)).slice(7)
+    (want, _, _), (got, _, fused) = schedules(loans, False), schedules(loans, True)
+    assert fused and isinstance(got, tuple) and isinstance(want, tuple) and got[0].equals(want[0])
+
+
+def test_an_integer_multiple_keyword_is_read_in_place_as_whole_yuan():
+    """`installment_multiple=1` (a keyword, or the default 0) is made a Decimal(18, 2) column, so
+    the loans take the fused pass; the schedule is the one a float column of 1.0 gives."""
+    loans = LOANS.drop("installment_multiple")
+    by_column, _, _ = schedules(loans.with_columns(installment_multiple=pl.lit(1.0)), False)
+    assert isinstance(by_column, tuple)
+    assert SCHEDULES._build_in_place(schema.stage_loans(loans, {"installment_multiple": 1})) is not None
+    assert ac.schedule(loans, installment_multiple=1).equals(by_column[0])
+    assert not ac.schedule(loans).equals(by_column[0])  # (the multiple changed some installments)
 
 
 @pytest.mark.parametrize(
