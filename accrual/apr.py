@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from accrual.conventions import DayCount
-from accrual.kernels.irr import fill_cost
-from accrual.schema import prepare_loans
+from accrual.kernels.irr import fill_cost, fill_cost_in_place
+from accrual.schema import Checks, stage_loans
 from accrual.threads import over_chunks
 
 DEFAULT_CAP = 0.24  # the all-in annual cost courts protect for licensed lenders (SPEC.md section 2)
@@ -82,7 +82,16 @@ def apr(
         cap = 4 * lpr
     if not np.isfinite(cap) or cap < 0:
         raise ValueError(f"cap must be a rate >= 0, not {cap!r}")
-    arrays = prepare_loans(loans, defaults, errors)
+    staged = stage_loans(loans, defaults, errors)
+    n = staged.frame.height
+    columns = {name: np.empty(n, dtype=np.float64) for name in COST_COLUMNS[:-1]}
+    over_cap = np.empty(n, dtype=np.bool_)
+    # every loan checked and costed in one pass over its columns' buffers, where they can be read
+    # in place and every loan is good; else checked first (naming what broke), then costed
+    if staged.checked_in_place(fill_cost_in_place, (), (float(cap), *columns.values(), over_cap)):
+        table = pl.DataFrame({"loan_id": staged.frame["loan_id"], **columns, "over_cap": over_cap})
+        return (table, Checks(staged.frame).table()) if errors == "reject" else table
+    arrays = staged.arrays()
     n = len(arrays)
     columns = {name: np.empty(n, dtype=np.float64) for name in COST_COLUMNS[:-1]}
     over_cap = np.empty(n, dtype=np.bool_)

@@ -8,7 +8,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from accrual.buffers import over_pieces
 from accrual.conventions import Prepay, Status, normalise
 from accrual.kernels.amortize import BULLET, DAY, fill_remaining, fill_schedule
 from accrual.kernels.dates import NO_DATE
@@ -158,29 +157,16 @@ def _build_in_place(staged: StagedLoans) -> pl.DataFrame | None:
     """The schedules of loans whose columns can be read in place, each loan checked and filled in
     one pass (`fill_schedule_in_place`); None when they cannot, or when any loan breaks a rule
     (`StagedLoans.arrays` then checks them the usual way and says what broke)."""
-    place = staged.in_place()
     term, loan_id = staged.term, staged.frame["loan_id"]
-    if place is None or term.null_count() or loan_id.null_count():
+    if staged.in_place is None or term.null_count() or loan_id.null_count():
         return None
-    inputs, columns, given = place
-    n = staged.frame.height
     # rows reserved before any check: a term out of range breaks a rule, and its loan writes none
     codes = staged.codes
     raw = np.clip(term.to_numpy(), 0, MAX_TERM_MONTHS)
     offsets = _offsets(np.where((codes["method"] == BULLET) | (codes["term_unit"] == DAY), 1, raw))
     ids, outputs = _outputs(loan_id, int(offsets[-1]))
-    flags = np.empty(n, dtype=np.uint32)
-
-    def fill(
-        lo: int, hi: int, values: tuple[np.ndarray, ...], validity: tuple[np.ndarray, ...], starts: Any
-    ) -> None:
-        fill_schedule_in_place(
-            lo, hi, offsets, ids, *inputs, values[:2], values[2:6], given, values[6], values[7], validity,
-            starts, flags[lo:hi], *outputs,
-        )  # fmt: skip
-
-    over_pieces(fill, columns, n)
-    return _table(loan_id, outputs) if staged.clean(flags) else None
+    clean = staged.checked_in_place(fill_schedule_in_place, (offsets, ids), tuple(outputs))
+    return _table(loan_id, outputs) if clean else None
 
 
 def _remaining(arrays: LoanArrays, sweeping: bool) -> pl.DataFrame:

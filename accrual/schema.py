@@ -472,6 +472,7 @@ class StagedLoans:
         ids = self.frame["loan_id"]
         return (_nulls(ids), *self.codes.values(), self.disbursed, self.disbursed_null, self.first_due)
 
+    @functools.cached_property
     def in_place(self) -> tuple[tuple[np.ndarray, ...], list[Buffers], tuple[bool, bool]] | None:
         """(per-loan inputs, column buffers, rates given) as `check_loans_in_place` reads them, or
         None unless the money is Decimal of scale 2, the rates float64 and the counts integers (as
@@ -496,10 +497,29 @@ class StagedLoans:
         inputs = tuple(readonly(a) for a in self.per_loan())
         return inputs, columns, (self.annual is not None, self.daily is not None)
 
-    def clean(self, flags: np.ndarray) -> bool:
-        """Whether loans with these rule flags (from `check_loans_in_place`) break no rule at all:
-        no flag, no duplicated id, no payday problem."""
-        return not (flags.any() or _duplicated(self.frame["loan_id"]).any() or self.payday_checks.found)
+    def checked_in_place(self, kernel: Callable[..., None], leading: tuple, trailing: tuple) -> bool | None:
+        """Run a fused kernel over the loans' buffers, which checks each loan and uses it at once:
+        `kernel(lo, hi, *leading, <check_loans_in_place's arguments>, flags, *trailing)` for each
+        piece lo:hi, on all cores, `flags` the piece's rule bits. Returns whether every loan is
+        good (what the kernel wrote is then the answer; else `arrays` names what broke), or None
+        when the columns cannot be read in place or a loan id is missing."""
+        place = self.in_place
+        ids = self.frame["loan_id"]
+        if place is None or ids.null_count():
+            return None
+        inputs, columns, given = place
+        flags = np.empty(ids.len(), dtype=np.uint32)
+
+        def run(
+            lo: int, hi: int, values: tuple[np.ndarray, ...], validity: tuple[np.ndarray, ...], starts: Any
+        ) -> None:
+            kernel(
+                lo, hi, *leading, *inputs, values[:2], values[2:6], given, values[6], values[7], validity, starts,
+                flags[lo:hi], *trailing,
+            )  # fmt: skip
+
+        over_pieces(run, columns, ids.len())
+        return not (flags.any() or _duplicated(ids).any() or self.payday_checks.found)
 
     def arrays(self, servicing: Any = None) -> LoanArrays:
         """The rest of `prepare_loans`: cast and check, reject or raise, and hand over the arrays."""
@@ -684,7 +704,7 @@ def _loans_in_place(staged: StagedLoans) -> tuple[np.ndarray, ...] | None:
     buffers (`check_loans_in_place`, on all cores): (principal fen, annual_num, term, multiple fen,
     fee_num, upfront_num, free days, rule flags). None where `StagedLoans.in_place` is: the
     other path converts each column first, with the same results."""
-    place = staged.in_place()
+    place = staged.in_place
     if place is None:
         return None
     inputs, columns, given = place

@@ -16,10 +16,11 @@ import math
 
 import numpy as np
 
-from ._config import jit
+from ._config import inline_jit, jit
 from .amortize import BULLET, DAY, MONTHLY, RATE_SCALE, REDUCE_TERM, growth_minus_one, loan_schedule
 from .daycount import year_days
 from .rounding import mul_div_round
+from .validate import CHECK_BLOCK, checked_block
 
 MAX_ITERATIONS = 100
 # Halley's error after a step s is about K·s³, with K below n² for n flows (the derivatives of a
@@ -116,30 +117,84 @@ def fill_cost(
     written by the shared `loan_schedule` into a scratch buffer reused across the chunk, then
     solved; nothing is allocated per loan.
     """
-    ids = np.empty(MAX_ROWS, dtype=np.int64)
-    periods = np.empty(MAX_ROWS, dtype=np.int32)
-    dues = np.empty(MAX_ROWS, dtype=np.int32)
-    money = np.empty((1, MAX_ROWS, 2), dtype=np.int64)  # the payments only
-    flows = np.empty(MAX_ROWS, dtype=np.float64)
+    ids, periods, dues, money, flows = cost_scratch()
     for i in range(lo, hi):
-        # ids are not needed: 0 fills the unused id slot
-        count = loan_schedule(
-            0, 0, principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i], first_due_on[i],
-            method[i], day_count[i], basis[i], multiple[i], rounding[i], fee_num[i], free_days[i], 0, 0,
-            REDUCE_TERM, False, ids, periods, dues, money,
+        (out_daily[i], out_monthly[i], out_annual[i], out_irr[i], out_effective[i], out_over_cap[i]) = loan_cost(
+            principal[i], annual_num[i], term[i], term_unit[i], disbursed_on[i], first_due_on[i], method[i],
+            day_count[i], basis[i], multiple[i], rounding[i], fee_num[i], free_days[i], upfront_num[i], cap,
+            ids, periods, dues, money, flows,
         )  # fmt: skip
-        for k in range(count):
-            flows[k] = money[0, k, 0]
-        by_day = term_unit[i] == DAY
-        first_time = term[i] if by_day or method[i] == BULLET else 1
-        net = principal[i] - mul_div_round(principal[i], upfront_num[i], 1, RATE_SCALE, rounding[i])
-        guess = rate_guess(annual_num[i], basis[i], day_count[i], fee_num[i], upfront_num[i], count)
-        rate = irr_per_period(flows, count, first_time, net, guess)
-        per_year = DAYS_PER_YEAR if by_day else 12
-        annual = annual_num[i] / RATE_SCALE
-        out_daily[i] = annual / year_days(day_count[i])
-        out_monthly[i] = annual / 12
-        out_annual[i] = annual
-        out_irr[i] = rate * per_year
-        out_effective[i] = growth_minus_one(rate, per_year)  # (1 + r)^periods − 1
-        out_over_cap[i] = rate * per_year > cap + CAP_TOLERANCE
+
+
+@jit
+def fill_cost_in_place(
+    lo, hi, id_missing, method, term_unit, day_count, basis, rounding, disbursed_on, disbursed_missing,
+    first_due_on, money, rates, given, term, free_days, validity, starts, out_flags, cap,
+    out_daily, out_monthly, out_annual, out_irr, out_effective, out_over_cap,
+):  # fmt: skip
+    """`fill_cost` for loans lo:hi straight from the loans' Arrow buffers (the arguments of
+    `check_loans_in_place`), checked a block at a time (`checked_block`); a loan that breaks a
+    rule (out_flags[i - lo] not 0) is not costed, and the caller takes the checked path."""
+    row_ids, row_periods, row_dues, row_money, row_flows = cost_scratch()
+    cast = np.empty((7, CHECK_BLOCK), dtype=np.int64)
+    at = np.empty_like(starts)
+    for b in range(lo, hi, CHECK_BLOCK):
+        e = min(b + CHECK_BLOCK, hi)
+        flags = checked_block(
+            b, e, lo, id_missing, method, term_unit, day_count, basis, rounding, disbursed_on, disbursed_missing,
+            first_due_on, money, rates, given, term, free_days, validity, starts, at, cast, out_flags,
+        )  # fmt: skip
+        for i in range(b, e):
+            j = i - b
+            if flags[j] == 0:
+                (out_daily[i], out_monthly[i], out_annual[i], out_irr[i], out_effective[i], out_over_cap[i]) = (
+                    loan_cost(
+                        cast[0, j], cast[1, j], cast[2, j], term_unit[i], disbursed_on[i], first_due_on[i],
+                        method[i], day_count[i], basis[i], cast[3, j], rounding[i], cast[4, j], cast[6, j],
+                        cast[5, j], cap, row_ids, row_periods, row_dues, row_money, row_flows,
+                    )
+                )  # fmt: skip
+
+
+@jit
+def cost_scratch():
+    """A chunk's buffers for one loan's schedule at a time (ids, periods, due dates, payments) and
+    its cash flows."""
+    return (
+        np.empty(MAX_ROWS, dtype=np.int64),
+        np.empty(MAX_ROWS, dtype=np.int32),
+        np.empty(MAX_ROWS, dtype=np.int32),
+        np.empty((1, MAX_ROWS, 2), dtype=np.int64),  # the payments only
+        np.empty(MAX_ROWS, dtype=np.float64),
+    )
+
+
+@inline_jit
+def loan_cost(
+    principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis, multiple,
+    rounding, fee_num, free_days, upfront_num, cap, ids, periods, dues, money, flows,
+):  # fmt: skip
+    """(daily, monthly and annual rates, IRR-annualised rate, its compounded form, over `cap`?) of
+    one loan, its schedule written into the scratch of `cost_scratch`."""
+    # ids are not needed: 0 fills the unused id slot
+    count = loan_schedule(
+        0, 0, principal, annual_num, term, term_unit, disbursed_on, first_due_on, method, day_count, basis,
+        multiple, rounding, fee_num, free_days, 0, 0, REDUCE_TERM, False, ids, periods, dues, money,
+    )  # fmt: skip
+    for k in range(count):
+        flows[k] = money[0, k, 0]
+    by_day = term_unit == DAY
+    first_time = term if by_day or method == BULLET else 1
+    net = principal - mul_div_round(principal, upfront_num, 1, RATE_SCALE, rounding)
+    guess = rate_guess(annual_num, basis, day_count, fee_num, upfront_num, count)
+    rate = irr_per_period(flows, count, first_time, net, guess)
+    per_year = DAYS_PER_YEAR if by_day else 12
+    annual = annual_num / RATE_SCALE
+    return (
+        annual / year_days(day_count),
+        annual / 12,
+        annual,
+        rate * per_year,
+        growth_minus_one(rate, per_year),  # (1 + r)^periods − 1
+        rate * per_year > cap + CAP_TOLERANCE,
+    )

@@ -5,17 +5,18 @@ rejects or errors, whatever the edits and the chunks."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
 from accrual.kernels import ledger
-from accrual.kernels.validate import SCHEDULE_BLOCK
+from accrual.kernels.validate import CHECK_BLOCK
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -302,68 +303,69 @@ def test_loans_in_place_match_column_by_column(frame):
         assert np.array_equal(getattr(got, field), getattr(want, field)), field
 
 
-SCHEDULES = importlib.import_module("accrual.schedule")  # (`accrual.schedule` is the function)
-
-
-def schedules(frame: pl.DataFrame, fused: bool) -> tuple[object, object, bool]:
-    """(`schedule` with errors="reject", its error with errors="raise", whether the fused pass
-    gave the table) with the fused pass, or with the columns converted one by one and filled."""
-    taken = []
+def both_ways(verb: Callable[..., Any], frame: pl.DataFrame, fused: bool) -> tuple[Any, Any, bool]:
+    """(`verb` with errors="reject", with errors="raise" (an error as its text), whether the fused
+    check-and-use pass gave the answer) with the fused pass, or with the columns converted one
+    by one, checked, then used."""
+    taken: list[bool | None] = []
     with pytest.MonkeyPatch.context() as patch:
         if fused:
-            build = SCHEDULES._build_in_place
-            patch.setattr(SCHEDULES, "_build_in_place", lambda s: taken.append(build(s)) or taken[-1])
+            run = schema.StagedLoans.checked_in_place
+            patch.setattr(
+                schema.StagedLoans, "checked_in_place", lambda *a: taken.append(run(*a)) or taken[-1]
+            )
         else:
-            patch.setattr(SCHEDULES, "_build_in_place", lambda _: None)
+            patch.setattr(schema.StagedLoans, "checked_in_place", lambda *_: None)
             patch.setattr(schema, "_loans_in_place", lambda *_: None)
-        try:
-            rejected = ac.schedule(frame, errors="reject")
-        except ac.ValidationError as error:
-            rejected = str(error)
-        try:
-            raised = ac.schedule(frame)
-        except ac.ValidationError as error:
-            raised = str(error)
-    return rejected, raised, any(t is not None for t in taken)
+        answers = []
+        for errors in ("reject", "raise"):
+            try:
+                answers.append(verb(frame, errors=errors))
+            except ac.ValidationError as error:
+                answers.append(str(error))
+    return answers[0], answers[1], any(taken)
 
 
-@given(edited_loans())
-def test_schedules_in_place_match_column_by_column(frame):
-    """The fused check-and-fill pass over the Arrow buffers = converting, checking, then filling:
-    the same schedule, and where a loan breaks a rule the same rejects and error (the fused pass
-    then gives way to the checked path)."""
-    (want, want_raised, _), (got, got_raised, fused) = schedules(frame, False), schedules(frame, True)
-    if isinstance(want, str):
-        assert got == want and got_raised == want_raised
-        return
-    assert isinstance(got, tuple) and got[0].equals(want[0]) and got[1].equals(want[1])
-    assert fused == (want[1].height == 0)  # taken exactly when every loan is good
-    assert isinstance(got_raised, str) == (want[1].height > 0)
-    if isinstance(got_raised, str):
-        assert got_raised == want_raised
-    else:
-        assert got_raised.equals(want[0])
+def same(got: Any, want: Any) -> bool:
+    if isinstance(want, tuple):
+        return isinstance(got, tuple) and all(same(g, w) for g, w in zip(got, want, strict=True))
+    return got == want if isinstance(want, str) else isinstance(got, pl.DataFrame) and got.equals(want)
 
 
-def test_schedules_in_place_over_many_blocks_and_chunks():
-    """Loans in several of the fused pass's blocks (`SCHEDULE_BLOCK`) in each piece of work (a
+@pytest.mark.parametrize("verb", [ac.schedule, ac.apr])
+@given(frame=edited_loans())
+def test_fused_passes_match_column_by_column(verb, frame):
+    """The fused check-and-use passes over the Arrow buffers (`schedule`, `apr`) = converting,
+    checking, then using: the same answer, and where a loan breaks a rule the same rejects and
+    error (the fused pass then gives way to the checked path)."""
+    (want, want_raised, _), (got, got_raised, fused) = (
+        both_ways(verb, frame, False),
+        both_ways(verb, frame, True),
+    )
+    assert same(got, want) and same(got_raised, want_raised)
+    assert fused == (isinstance(want, tuple) and want[1].height == 0)  # taken exactly when every loan is good
+
+
+@pytest.mark.parametrize("verb", [ac.schedule, ac.apr])
+def test_fused_passes_over_many_blocks_and_chunks(verb):
+    """Loans in several of the fused passes' blocks (`CHECK_BLOCK`) in each piece of work (a
     piece is at most 1/16 of the book on two threads), within chunks cut at odd rows: the same
-    schedules as converting, checking and filling."""
-    loans = ac.generate(40 * SCHEDULE_BLOCK, seed=8)
+    answers as converting, checking and using."""
+    loans = ac.generate(40 * CHECK_BLOCK, seed=8)
     cuts = [1500, 2100, 30_000]
     loans = loans.with_columns(chunked(loans[name], cuts) for name in sorted(LOAN_EDITS)).slice(7)
-    (want, _, _), (got, _, fused) = schedules(loans, False), schedules(loans, True)
-    assert fused and isinstance(got, tuple) and isinstance(want, tuple) and got[0].equals(want[0])
+    (want, _, _), (got, _, fused) = both_ways(verb, loans, False), both_ways(verb, loans, True)
+    assert fused and same(got, want)
 
 
 def test_an_integer_multiple_keyword_is_read_in_place_as_whole_yuan():
     """`installment_multiple=1` (a keyword, or the default 0) is made a Decimal(18, 2) column, so
     the loans take the fused pass; the schedule is the one a float column of 1.0 gives."""
     loans = LOANS.drop("installment_multiple")
-    by_column, _, _ = schedules(loans.with_columns(installment_multiple=pl.lit(1.0)), False)
-    assert isinstance(by_column, tuple)
-    assert SCHEDULES._build_in_place(schema.stage_loans(loans, {"installment_multiple": 1})) is not None
-    assert ac.schedule(loans, installment_multiple=1).equals(by_column[0])
+    by_column, _, _ = both_ways(ac.schedule, loans.with_columns(installment_multiple=pl.lit(1.0)), False)
+    whole_yuan = lambda frame, errors: ac.schedule(frame, errors=errors, installment_multiple=1)  # noqa: E731
+    fused, _, taken = both_ways(whole_yuan, loans, True)
+    assert taken and same(fused, by_column)
     assert not ac.schedule(loans).equals(by_column[0])  # (the multiple changed some installments)
 
 
