@@ -523,16 +523,10 @@ class StagedLoans:
 
     def arrays(self, servicing: Any = None) -> LoanArrays:
         """The rest of `prepare_loans`: cast and check, reject or raise, and hand over the arrays."""
-        frame, defaults, errors, codes = self.frame, self.defaults, self.errors, self.codes
+        frame, codes = self.frame, self.codes
         n, ids, checks = frame.height, frame["loan_id"], Checks(frame)
-        principal_col, multiple_col, term_col, free_col = (
-            self.principal,
-            self.multiple,
-            self.term,
-            self.free_days,
-        )
+        principal_col, multiple_col, term_col, free_col = self.principal, self.multiple, self.term, self.free_days  # fmt: skip
         annual_col, daily_col, fee_col, upfront_col = self.annual, self.daily, self.fee, self.upfront
-        disbursed = self.disbursed
         per_loan = self.per_loan()
         cast = _loans_in_place(self)
         if cast is None:  # the columns converted one by one, then checked (a null's slot is not read)
@@ -580,10 +574,13 @@ class StagedLoans:
         extra: dict[str, np.ndarray] = {}
         if servicing is not None:
             extra = servicing(
-                frame, defaults, {"annual_num": annual_num, "disbursed_on": disbursed, **codes}, checks
+                frame,
+                self.defaults,
+                {"annual_num": annual_num, "disbursed_on": self.disbursed, **codes},
+                checks,
             )
         rejected = checks.rejected()
-        if rejected.any() and errors == "raise":
+        if rejected.any() and self.errors == "raise":
             raise ValidationError(checks.message(), checks.table())
         keep = ~rejected
 
@@ -598,7 +595,7 @@ class StagedLoans:
             annual_num=ok(annual_num, np.int64),
             term=ok(term, np.int64),
             term_unit=ok(codes["term_unit"], np.int8),
-            disbursed_on=ok(disbursed, np.int32),
+            disbursed_on=ok(self.disbursed, np.int32),
             first_due_on=ok(self.first_due, np.int32),
             method=ok(codes["method"], np.int8),
             day_count=ok(codes["day_count"], np.int8),
