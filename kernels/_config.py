@@ -73,8 +73,13 @@ class KernelsInCacheDir(_AllKernelSources, caching.UserProvidedCacheLocator):
     """The kernels' cache under `NUMBA_CACHE_DIR`, when it is set."""
 
 
-# Ahead of Numba's own locators (a user's NUMBA_CACHE_DIR first, as Numba orders them).
-caching.CacheImpl._locator_classes[:0] = [KernelsInCacheDir, KernelsInTree]
+class KernelsUserWide(_AllKernelSources, caching.UserWideCacheLocator):
+    """The kernels' cache in the user's cache directory, when their `__pycache__` is read-only."""
+
+
+LOCATORS = (KernelsInCacheDir, KernelsInTree, KernelsUserWide)
+# Ahead of Numba's own locators, in Numba's order (a user's NUMBA_CACHE_DIR first).
+caching.CacheImpl._locator_classes[:0] = LOCATORS
 
 CACHE = os.environ.get("ACCRUAL_NUMBA_CACHE", "1") != "0"
 PARALLEL = os.environ.get("ACCRUAL_PARALLEL", "1") != "0"

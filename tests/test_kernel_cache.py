@@ -9,7 +9,7 @@ import pkgutil
 import accrual.kernels
 import pytest
 from accrual.kernels import _config
-from accrual.kernels._config import KernelsInCacheDir, KernelsInTree, sources_stamp
+from accrual.kernels._config import LOCATORS, sources_stamp
 from numba.core.dispatcher import Dispatcher
 
 
@@ -29,7 +29,7 @@ def test_every_kernel_cache_is_stamped_with_all_kernel_sources():
     assert len(every) > 50  # (all of them, not a handful)
     for kernel in every:
         locator = kernel._cache._impl.locator
-        assert isinstance(locator, KernelsInTree | KernelsInCacheDir), kernel
+        assert isinstance(locator, LOCATORS), kernel
         assert locator.get_source_stamp() == sources_stamp()
 
 
