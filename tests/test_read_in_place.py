@@ -1,6 +1,7 @@
-"""A book read in place (its state by `check_state`, its unpaid records by `unpaid_field`, over
-the Arrow buffers) against the polars paths it stands in for: the same arrays and the same
-rejects or errors, whatever the edits and the chunks."""
+"""A book read in place (its state by `check_state`, its unpaid records by `unpaid_field`, a
+loans table's columns by `check_loans_in_place`, all over the Arrow buffers; `schedule` and
+`apr` checking and using each loan in one fused pass) against the polars paths it stands in for:
+the same arrays and answers, and the same rejects or errors, whatever the edits and the chunks."""
 
 from __future__ import annotations
 
