@@ -359,6 +359,30 @@ def test_fused_passes_over_many_blocks_and_chunks(verb):
     assert fused and same(got, want)
 
 
+@pytest.mark.parametrize("verb", [ac.schedule, ac.apr])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pl.when(pl.col("loan_id") == LOANS["loan_id"][3])
+        .then(LOANS["loan_id"][2])
+        .otherwise(pl.col("loan_id"))
+        .alias("loan_id"),
+        pl.when(pl.int_range(pl.len()) == 5).then(40).otherwise(1).alias("payday"),  # not a day of a month
+    ],
+    ids=["duplicate id", "payday"],
+)
+def test_fused_passes_give_way_to_rules_their_flags_do_not_hold(verb, broken):
+    """A duplicated loan id and a bad payday are found outside the fused kernels' rule flags: the
+    pass still gives way, and the rejects and error are those of the checked path."""
+    frame = LOANS.with_columns(broken)
+    (want, want_raised, _), (got, got_raised, fused) = (
+        both_ways(verb, frame, False),
+        both_ways(verb, frame, True),
+    )
+    assert isinstance(want, tuple) and want[1].height > 0 and isinstance(want_raised, str)
+    assert not fused and same(got, want) and same(got_raised, want_raised)
+
+
 def test_an_integer_multiple_keyword_is_read_in_place_as_whole_yuan():
     """`installment_multiple=1` (a keyword, or the default 0) is made a Decimal(18, 2) column, so
     the loans take the fused pass; the schedule is the one a float column of 1.0 gives."""
