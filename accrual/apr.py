@@ -83,23 +83,28 @@ def apr(
     if not np.isfinite(cap) or cap < 0:
         raise ValueError(f"cap must be a rate >= 0, not {cap!r}")
     staged = stage_loans(loans, defaults, errors)
-    n = staged.frame.height
-    columns = {name: np.empty(n, dtype=np.float64) for name in COST_COLUMNS[:-1]}
-    over_cap = np.empty(n, dtype=np.bool_)
     # every loan checked and costed in one pass over its columns' buffers, where they can be read
     # in place and every loan is good; else checked first (naming what broke), then costed
-    if staged.checked_in_place(fill_cost_in_place, (), (float(cap), *columns.values(), over_cap)):
-        table = pl.DataFrame({"loan_id": staged.frame["loan_id"], **columns, "over_cap": over_cap})
+    outputs = _outputs(staged.frame.height)
+    if staged.checked_in_place(fill_cost_in_place, (), (float(cap), *outputs)):
+        table = _table(staged.frame["loan_id"], outputs)
         return (table, Checks(staged.frame).table()) if errors == "reject" else table
     arrays = staged.arrays()
-    n = len(arrays)
-    columns = {name: np.empty(n, dtype=np.float64) for name in COST_COLUMNS[:-1]}
-    over_cap = np.empty(n, dtype=np.bool_)
+    outputs = _outputs(len(arrays))
     over_chunks(
-        fill_cost, n, arrays.principal, arrays.annual_num, arrays.term, arrays.term_unit, arrays.disbursed_on,
-        arrays.first_due_on, arrays.method, arrays.day_count, arrays.interest_basis,
+        fill_cost, len(arrays), arrays.principal, arrays.annual_num, arrays.term, arrays.term_unit,
+        arrays.disbursed_on, arrays.first_due_on, arrays.method, arrays.day_count, arrays.interest_basis,
         arrays.installment_multiple, arrays.rounding, arrays.installment_fee_num,
-        arrays.interest_free_days, arrays.upfront_fee_num, float(cap), *columns.values(), over_cap,
+        arrays.interest_free_days, arrays.upfront_fee_num, float(cap), *outputs,
     )  # fmt: skip
-    table = pl.DataFrame({"loan_id": arrays.loan_id, **columns, "over_cap": over_cap})
+    table = _table(arrays.loan_id, outputs)
     return (table, arrays.rejects) if errors == "reject" else table
+
+
+def _outputs(n: int) -> list[np.ndarray]:
+    """The cost kernels' outputs for n loans, in COST_COLUMNS order: five rates, then over_cap."""
+    return [*(np.empty(n, dtype=np.float64) for _ in COST_COLUMNS[:-1]), np.empty(n, dtype=np.bool_)]
+
+
+def _table(loan_id: pl.Series, outputs: list[np.ndarray]) -> pl.DataFrame:
+    return pl.DataFrame({"loan_id": loan_id, **dict(zip(COST_COLUMNS, outputs, strict=True))})

@@ -123,12 +123,12 @@ def _servicing(
 
 def schedule_offsets(arrays: LoanArrays) -> np.ndarray:
     """Row offsets of each loan's installments (Arrow list-offset style)."""
-    return _offsets(_counts(arrays))
+    return _offsets(_counts(arrays.method, arrays.term_unit, arrays.term))
 
 
-def _counts(arrays: LoanArrays) -> np.ndarray:
+def _counts(method: np.ndarray, term_unit: np.ndarray, term: np.ndarray) -> np.ndarray:
     # one row for a bullet or a day-term loan, else `term` (the kernel's loop runs the same periods)
-    return np.where((arrays.method == BULLET) | (arrays.term_unit == DAY), 1, arrays.term)
+    return np.where((method == BULLET) | (term_unit == DAY), 1, term)
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:
@@ -162,8 +162,9 @@ def _build_in_place(staged: StagedLoans) -> pl.DataFrame | None:
         return None
     # rows reserved before any check: a term out of range breaks a rule, and its loan writes none
     codes = staged.codes
-    raw = np.clip(term.to_numpy(), 0, MAX_TERM_MONTHS)
-    offsets = _offsets(np.where((codes["method"] == BULLET) | (codes["term_unit"] == DAY), 1, raw))
+    offsets = _offsets(
+        _counts(codes["method"], codes["term_unit"], np.clip(term.to_numpy(), 0, MAX_TERM_MONTHS))
+    )
     ids, outputs = _outputs(loan_id, int(offsets[-1]))
     clean = staged.checked_in_place(fill_schedule_in_place, (offsets, ids), tuple(outputs))
     return _table(loan_id, outputs) if clean else None
@@ -192,7 +193,11 @@ def _fill_remaining(
 
     next_due = get("next_due_on", np.int32)
     billing = (get("status", np.int64) == Status.ACTIVE) & (next_due != NO_DATE)
-    counts = np.where(fresh, _counts(arrays), np.where(billing, get("installments_left", np.int64), 0))
+    counts = np.where(
+        fresh,
+        _counts(arrays.method, arrays.term_unit, arrays.term),
+        np.where(billing, get("installments_left", np.int64), 0),
+    )
     offsets = _offsets(counts)
     ids, outputs = _outputs(arrays.loan_id, int(offsets[-1]), sweeping)
     written = np.empty(n, dtype=np.int64)
