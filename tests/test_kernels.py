@@ -21,6 +21,32 @@ def test_civil_round_trip_against_datetime():
         assert dates.days_from_civil(day.year, day.month, day.day) == days
 
 
+def test_civil_dates_over_the_whole_date32_range():
+    """Against NumPy's own calendar (datetime64), at both ends of Arrow's date32 and before year 1,
+    where `datetime` cannot go (a port of Hinnant's C++ with Python's floor division was a day off
+    there)."""
+    rng = np.random.default_rng(7)
+    days = np.concatenate(
+        [
+            np.arange(-(2**31) + 1, -(2**31) + 3_000),
+            np.arange(2**31 - 3_000, 2**31),
+            np.arange(-800_000, -700_000, 7),  # 221 BC .. AD 54, around year 0's leap day
+            rng.integers(-(2**31) + 1, 2**31, 20_000),
+        ]
+    )
+    when = days.astype("datetime64[D]")
+    months = when.astype("datetime64[M]")
+    want = zip(
+        (when.astype("datetime64[Y]").astype(np.int64) + 1970).tolist(),
+        (months.astype(np.int64) % 12 + 1).tolist(),
+        ((when - months).astype(np.int64) + 1).tolist(),
+        strict=True,
+    )
+    for d, civil in zip(days.tolist(), want, strict=True):
+        assert dates.civil_from_days(d) == civil, d
+        assert dates.days_from_civil(*civil) == d, civil
+
+
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31)), st.integers(-600, 600))
 def test_add_months_clips_to_month_end(day, months):
     index = day.year * 12 + day.month - 1 + months
@@ -64,6 +90,30 @@ def test_mul_div_round_is_exact(a, b, c, den, mode):
     if abs(exact) < 2**52:
         want = round_money(exact, MODES[mode], quantum=1)
         assert rounding.mul_div_round(a, b, c, den, mode) == want
+
+
+@given(
+    st.integers(0, 2**46),  # fen (or fen-days)
+    st.integers(0, 4 * 10**11),  # up to 40% a year, scaled by RATE_SCALE
+    st.integers(0, 12 * 400),  # weights: up to 400 days
+    st.sampled_from([360, 365]),
+    st.sampled_from(list(MODES)),
+)
+def test_mul_div_round_ratio_is_exact(a, b, c, days_per_year, mode):
+    den, ratio = amortize.interest_denominator(b, days_per_year)
+    exact = Fraction(a * b * c, den)
+    if exact < 2**52:
+        want = round_money(exact, MODES[mode], quantum=1)
+        assert rounding.mul_div_round_ratio(a, b, c, den, ratio, mode) == want
+
+
+def test_mul_div_round_ratio_ties():
+    # 0.05%/day on ACT/360 for 10 days (weight 120): a fen amount of 100 + 200k earns k + 0.5 fen
+    annual = 18 * 10**10
+    den, ratio = amortize.interest_denominator(annual, 360)
+    for k in (0, 1, 2, 10**6, 5 * 10**9, 2**40):
+        for mode, parity in ((rounding.HALF_UP, 1), (rounding.HALF_EVEN, k % 2)):
+            assert rounding.mul_div_round_ratio(100 + 200 * k, annual, 120, den, ratio, mode) == k + parity
 
 
 @given(st.integers(-(2**62), 2**62), st.integers(1, 2**40), st.sampled_from(list(MODES)))
