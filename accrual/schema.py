@@ -361,7 +361,10 @@ def _codes(column: pl.Series, enum: type[Convention]) -> np.ndarray:
     in_place = distinct_rows(text)
     if in_place is not None:  # a few distinct values, found without hashing (15–22 → 4–6 ms at 1M)
         rows, texts = in_place
-        return np.array([_lookup(aliases, t) for t in texts] + [-1], dtype=np.int8)[rows]
+        codes = [_lookup(aliases, t) for t in texts]
+        if len(codes) == 1 and not text.null_count():  # one value on every row (`pl.lit`): no gather
+            return np.full(text.len(), codes[0], dtype=np.int8)
+        return np.array([*codes, -1], dtype=np.int8)[rows]
     unique = text.drop_nulls().unique().to_list()
     mapping = {u: _lookup(aliases, u) for u in unique}
     return text.replace_strict(mapping, default=-1, return_dtype=pl.Int8).fill_null(-1).to_numpy()

@@ -460,6 +460,11 @@ def test_text_read_in_place_where_views_repeat_and_hashed_where_not():
         schema.distinct_rows(shared) is not None
         and schema.distinct_rows(pl.Series(["emi", None] * n)) is not None
     )
+    method = ac.conventions.Method
+    assert schema._codes(shared, method).tolist() == [0] * n  # one value on every row: filled
+    mixed = shared.head(2).append(pl.Series("m", [None, "xx"]))
+    assert schema._codes(mixed, method).tolist() == [0, 0, -1, -1]
+    assert schema._codes(pl.Series(["xx"] * 3), method).tolist() == [-1] * 3
     own_bytes = pl.Series(["equal_installment"] * n)  # a long value's bytes stored once per row
     assert schema.distinct_rows(own_bytes) is None  # more views than MAX_DISTINCT: hashed
     assert (schema._codes(own_bytes, ac.conventions.Method) == 0).all()
