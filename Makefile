@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-columns=min,median,max,rounds
 
 peers: $(STAMP)
-	$(BIN)/python -m bench.peers
+	$(BIN)/python -m bench.peers --processes 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check accrual kernels bench tests

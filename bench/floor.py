@@ -7,7 +7,7 @@ measured in the same run, says how close to memory speed it is.
 
 from __future__ import annotations
 
-__all__ = ["eod_floor", "schedule_floor", "schedule_offsets", "table_buffers"]
+__all__ = ["SCHEDULE_ROW_BYTES", "eod_floor", "schedule_floor", "schedule_offsets", "table_buffers"]
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +15,8 @@ from numba import njit, prange
 
 from accrual.money import new_money
 from accrual.schedule import schedule_offsets
+
+SCHEDULE_ROW_BYTES = 8 + 4 + 4 + 5 * 16  # int64 loan id, int32 period, date32, five Decimal128
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -48,7 +50,7 @@ def schedule_floor(
     out_due = np.empty(rows, dtype=np.int32)
     money = [new_money(rows) for _ in range(5)]
     _write_rows(offsets, loan_id, principal, disbursed_on, out_id, out_period, out_due, *money)
-    return rows * (8 + 4 + 4 + 5 * 16)
+    return rows * SCHEDULE_ROW_BYTES
 
 
 @njit(parallel=True, cache=True, nogil=True)
