@@ -269,21 +269,20 @@ def interleaved(calls: dict[str, Callable[[], object]], repeat: int) -> dict[str
     return times
 
 
-def schedule_floor_call(loans: pl.DataFrame) -> tuple[Callable[[], object], int]:
-    """A call allocating and writing a schedule-sized table fresh, and its bytes."""
+def schedule_floor_call(loans: pl.DataFrame) -> Callable[[], object]:
+    """A call allocating and writing a schedule-sized table fresh."""
     from bench.floor import schedule_floor, schedule_offsets
 
     arrays = prepare_loans(loans, {})
     offsets = schedule_offsets(arrays)
     ids = arrays.loan_id.to_numpy()
-    nbytes = schedule_floor(offsets, ids, arrays.principal, arrays.disbursed_on)  # compile
-    return lambda: schedule_floor(offsets, ids, arrays.principal, arrays.disbursed_on), nbytes
+    schedule_floor(offsets, ids, arrays.principal, arrays.disbursed_on)  # compile
+    return lambda: schedule_floor(offsets, ids, arrays.principal, arrays.disbursed_on)
 
 
 def schedule_floor_times(loans: pl.DataFrame, repeat: int) -> dict[str, float]:
     """Best seconds of `accrual.schedule(loans)` ("ours") and of its floor, timed in turn."""
-    floor, _ = schedule_floor_call(loans)
-    return interleaved({"floor": floor, "ours": lambda: accrual.schedule(loans)}, repeat)
+    return interleaved({"floor": schedule_floor_call(loans), "ours": lambda: accrual.schedule(loans)}, repeat)
 
 
 def schedule_floor_ratios(n: int, repeat: int) -> dict[str, float]:
@@ -302,8 +301,9 @@ def floor_ratios_in_processes(n: int, repeat: int, processes: int) -> dict[str, 
     """
     ratios: dict[str, list[float]] = {"generated": [], "annuity": []}
     command = [sys.executable, "-m", "bench.peers", "--floor-ratios", "-n", str(n), "--repeat", str(repeat)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where `bench` is a package
     for _ in range(processes):
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+        out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=root).stdout.split()
         for name, value in zip(out[::2], out[1::2], strict=True):
             ratios[name].append(float(value))
     return ratios
