@@ -24,7 +24,7 @@ import polars as pl
 import accrual
 from accrual.io import small_pages
 from accrual.schema import prepare_loans
-from bench.floor import SCHEDULE_ROW_BYTES
+from bench.floor import SCHEDULE_ROW_BYTES, eod_floor, schedule_floor, schedule_offsets, table_buffers
 
 ANNUITY_TERMS = ("loan_id", "principal", "annual_rate", "term")
 
@@ -271,8 +271,6 @@ def interleaved(calls: dict[str, Callable[[], object]], repeat: int) -> dict[str
 
 def schedule_floor_call(loans: pl.DataFrame) -> Callable[[], object]:
     """A call allocating and writing a schedule-sized table fresh."""
-    from bench.floor import schedule_floor, schedule_offsets
-
     arrays = prepare_loans(loans, {})
     offsets = schedule_offsets(arrays)
     ids = arrays.loan_id.to_numpy()
@@ -300,13 +298,13 @@ def floor_ratios_in_processes(n: int, repeat: int, processes: int) -> dict[str, 
     One run's ratio moves by ±0.3 with this VM's memory (the same code gave 1.16× and 1.95×
     within the hour); the median over several processes is the reading bench/RESULTS.md takes.
     """
-    ratios: dict[str, list[float]] = {"generated": [], "annuity": []}
+    ratios: dict[str, list[float]] = {}
     command = [sys.executable, "-m", "bench.peers", "--floor-ratios", "-n", str(n), "--repeat", str(repeat)]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where `bench` is a package
     for _ in range(processes):
         out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=root).stdout.split()
         for name, value in zip(out[::2], out[1::2], strict=True):
-            ratios[name].append(float(value))
+            ratios.setdefault(name, []).append(float(value))
     return ratios
 
 
@@ -335,8 +333,6 @@ def compile_seconds(verb: str = "schedule") -> tuple[float, float]:
 def eod_floor_call(book: pl.DataFrame, out_bytes: int, small: bool = False) -> Callable[[], object]:
     """The floor of an EOD run: read every byte of the book, write the new book and postings fresh
     (`small`: on 4 KiB pages, with NumPy's huge-page advice off as `accrue` has it for big books)."""
-    from bench.floor import eod_floor, table_buffers
-
     buffers = table_buffers(book.to_arrow())
     eod_floor(buffers, 64)  # compile
     if not small:
